@@ -1,0 +1,65 @@
+// Which ISAs the running CPU (and its operating system) supports, read once per process.
+// This says nothing about what was compiled in; see ddnn/kernels/dispatch.hpp for that.
+#pragma once
+#include "ddnn/arch/isa.hpp"
+
+DDNN_BEGIN_NAMESPACE
+
+struct cpu_features {
+  bool sse4_2 = false;
+  bool popcnt = false;
+  bool avx2 = false;
+  bool avx512f = false;
+  bool avx512bw = false;
+  bool avx512cd = false;
+  bool avx512dq = false;
+  bool avx512vl = false;
+  bool avx512vpopcntdq = false;
+  bool neon = false;
+};
+
+namespace detail {
+inline cpu_features read_cpu_features() noexcept {
+  cpu_features f;
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+  // __builtin_cpu_supports checks the OS (XCR0) state too, unlike xsimd 8.1's detection.
+  __builtin_cpu_init();
+  f.sse4_2 = __builtin_cpu_supports("sse4.2");
+  f.popcnt = __builtin_cpu_supports("popcnt");
+  f.avx2 = __builtin_cpu_supports("avx2");
+  f.avx512f = __builtin_cpu_supports("avx512f");
+  f.avx512bw = __builtin_cpu_supports("avx512bw");
+  f.avx512cd = __builtin_cpu_supports("avx512cd");
+  f.avx512dq = __builtin_cpu_supports("avx512dq");
+  f.avx512vl = __builtin_cpu_supports("avx512vl");
+  f.avx512vpopcntdq = __builtin_cpu_supports("avx512vpopcntdq");
+#elif defined(__aarch64__)
+  f.neon = true;  // Advanced SIMD is architecturally mandatory on AArch64.
+#endif
+  return f;
+}
+}  // namespace detail
+
+/// The running CPU's features, detected on first use and cached for the process.
+[[nodiscard]] inline const cpu_features& cpu() noexcept {
+  static const cpu_features features = detail::read_cpu_features();
+  return features;
+}
+
+/// True when the running CPU can execute code built for `id`.
+[[nodiscard]] inline bool cpu_supports(isa_id id) noexcept {
+  const cpu_features& f = cpu();
+  switch (id) {
+    case isa_id::scalar: return true;
+    case isa_id::sse4_2: return f.sse4_2 && f.popcnt;
+    case isa_id::avx2: return f.avx2 && f.sse4_2 && f.popcnt;
+    case isa_id::avx512bw:  // the kernels are built with -mavx512{f,cd,dq,bw,vl} (Skylake-SP on)
+      return f.avx512f && f.avx512cd && f.avx512dq && f.avx512bw && f.avx512vl && f.avx2 && f.popcnt;
+    case isa_id::avx512vpopcntdq:
+      return cpu_supports(isa_id::avx512bw) && f.avx512vpopcntdq;
+    case isa_id::neon: return f.neon;
+  }
+  return false;
+}
+
+DDNN_END_NAMESPACE

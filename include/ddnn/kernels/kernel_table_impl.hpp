@@ -1,0 +1,47 @@
+// Definition of make_kernel_table<Isa>: the one place that names every kernel. Included by the
+// per-ISA kernel translation units (dispatch mode) or by dispatch.hpp itself (native mode).
+#pragma once
+#include "ddnn/kernels/binary_conv.hpp"
+#include "ddnn/kernels/binary_dense.hpp"
+#include "ddnn/kernels/first_conv.hpp"
+#include "ddnn/kernels/kernel_table.hpp"
+#include "ddnn/kernels/popcount_ceiling.hpp"
+
+DDNN_BEGIN_NAMESPACE
+
+template <class Isa>
+struct kernel_entry_points {
+  static void binary_conv(const binary_conv_plan& p, const std::uint64_t* in, std::uint64_t* out,
+                          void* scratch) noexcept {
+    binary_conv_forward(Isa{}, p, in, out, scratch);
+  }
+  static void binary_dense(const binary_dense_plan& p, const std::uint64_t* in,
+                           std::uint64_t* bits, float* logits) noexcept {
+    binary_dense_forward(Isa{}, p, in, bits, logits);
+  }
+  template <class In>
+  static bool first_conv(const first_conv_plan& p, const In* in, std::uint64_t* out,
+                         void* scratch) noexcept {
+    return first_conv_forward(Isa{}, p, in, out, scratch);
+  }
+  static std::uint64_t ceiling(std::uint64_t iterations, std::uint64_t seed) noexcept {
+    return popcount_ceiling(Isa{}, iterations, seed);
+  }
+};
+
+template <class Isa>
+kernel_table make_kernel_table() noexcept {
+  using entry = kernel_entry_points<Isa>;
+  kernel_table t;
+  t.isa = id_of<Isa>;
+  t.binary_conv = &entry::binary_conv;
+  t.binary_dense = &entry::binary_dense;
+  t.first_conv_u8 = &entry::template first_conv<std::uint8_t>;
+  t.first_conv_i8 = &entry::template first_conv<std::int8_t>;
+  t.first_conv_f32 = &entry::template first_conv<float>;
+  t.popcount_ceiling = &entry::ceiling;
+  t.ceiling_binops_per_iteration = ceiling_binops_per_iteration<Isa>;
+  return t;
+}
+
+DDNN_END_NAMESPACE

@@ -1,0 +1,117 @@
+// The XNOR-popcount tile: counts[m][n] = sum_k popcount(a_m[k] XOR w_n[k]) for `Rows` input rows
+// against `Groups` groups of filter_group packed filters. Conv and dense kernels are loops of it.
+// Templates over the ISA tag only (no shared non-template helpers: see popcount_unit.hpp).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "ddnn/arch/popcount_unit.hpp"
+#include "ddnn/kernels/plans.hpp"
+
+DDNN_BEGIN_NAMESPACE
+
+/// Register blocking per ISA, chosen so accumulators, weights and tables fit the register file.
+template <class Isa>
+struct tile_config {
+  static constexpr int conv_rows = 1;
+  static constexpr int dense_groups = 1;
+};
+template <>
+struct tile_config<isa::avx2> {
+  static constexpr int conv_rows = 4;
+  static constexpr int dense_groups = 2;
+};
+template <>
+struct tile_config<isa::avx512bw> {
+  static constexpr int conv_rows = 8;
+  static constexpr int dense_groups = 4;
+};
+template <>
+struct tile_config<isa::avx512vpopcntdq> {
+  static constexpr int conv_rows = 8;
+  static constexpr int dense_groups = 4;
+};
+template <>
+struct tile_config<isa::neon> {
+  static constexpr int conv_rows = 4;
+  static constexpr int dense_groups = 1;
+};
+
+/// An input row made of `segments` runs of `segment_words` contiguous words, `segment_stride`
+/// words apart (a conv patch read straight from the padded input; a dense input is one run).
+struct row_layout {
+  int segments = 1;
+  int segment_words = 0;
+  std::ptrdiff_t segment_stride = 0;
+};
+
+template <class Isa, int Rows, int Groups>
+inline void xnor_tile(Isa, const std::uint64_t* const* rows, const row_layout& layout,
+                      const std::uint64_t* weights, std::ptrdiff_t group_stride,
+                      std::uint64_t (&counts)[Rows][Groups * filter_group]) noexcept {
+  using unit = popcount_unit<Isa>;
+  constexpr int vecs = filter_group / unit::lanes;
+  typename unit::partial_acc acc[Rows][Groups][vecs];
+#pragma GCC unroll 64
+  for (int m = 0; m < Rows; ++m)
+#pragma GCC unroll 64
+    for (int n = 0; n < Groups * filter_group; ++n) counts[m][n] = 0;
+
+  auto flush_all = [&]() noexcept {
+#pragma GCC unroll 64
+    for (int m = 0; m < Rows; ++m)
+#pragma GCC unroll 64
+      for (int g = 0; g < Groups; ++g)
+#pragma GCC unroll 64
+        for (int v = 0; v < vecs; ++v) {
+          typename unit::count_vec c = unit::zero_counts();
+          unit::flush(c, acc[m][g][v]);
+          std::uint64_t lane_counts[unit::lanes];
+          unit::store(c, lane_counts);
+#pragma GCC unroll 64
+          for (int l = 0; l < unit::lanes; ++l)
+            counts[m][g * filter_group + v * unit::lanes + l] += lane_counts[l];
+        }
+  };
+
+#pragma GCC unroll 64
+  for (int m = 0; m < Rows; ++m)
+#pragma GCC unroll 64
+    for (int g = 0; g < Groups; ++g)
+#pragma GCC unroll 64
+      for (int v = 0; v < vecs; ++v) acc[m][g][v] = unit::zero_partial();
+
+  int pending = 0;  // words accumulated since the last flush
+  std::ptrdiff_t k = 0;  // word index into the packed weights
+  for (int s = 0; s < layout.segments; ++s) {
+    const std::ptrdiff_t row_offset = s * layout.segment_stride;
+    for (int w0 = 0; w0 < layout.segment_words;) {
+      if (pending == unit::max_run) {
+        flush_all();
+        pending = 0;
+      }
+      const int room = unit::max_run - pending;
+      const int left = layout.segment_words - w0;
+      const int run = left < room ? left : room;
+      for (int i = 0; i < run; ++i, ++k) {
+        typename unit::word_vec x[Rows];
+#pragma GCC unroll 64
+        for (int m = 0; m < Rows; ++m) x[m] = unit::broadcast(rows[m] + row_offset + w0 + i);
+#pragma GCC unroll 64
+        for (int g = 0; g < Groups; ++g)
+#pragma GCC unroll 64
+          for (int v = 0; v < vecs; ++v) {
+            const typename unit::word_vec w =
+                unit::load(weights + g * group_stride + k * filter_group + v * unit::lanes);
+#pragma GCC unroll 64
+            for (int m = 0; m < Rows; ++m) unit::accumulate(acc[m][g][v], x[m], w);
+          }
+      }
+      pending += run;
+      w0 += run;
+    }
+  }
+  flush_all();
+}
+
+DDNN_END_NAMESPACE

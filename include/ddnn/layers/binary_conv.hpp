@@ -1,0 +1,205 @@
+// BinaryConv: binary (+1/-1) input and weights, integer XNOR-popcount sums with exact zero
+// padding, optional fused max-pool, BatchNorm+sign folded into per-channel integer thresholds.
+#pragma once
+#include <algorithm>
+#include <bit>
+#include <cstdint>
+#include <map>
+#include <span>
+#include <utility>
+#include <vector>
+
+#include "ddnn/core/bit_tensor.hpp"
+#include "ddnn/kernels/dispatch.hpp"
+#include "ddnn/layers/batchnorm_sign.hpp"
+#include "ddnn/layers/layer_support.hpp"
+#include "ddnn/layers/max_pool.hpp"
+
+DDNN_BEGIN_NAMESPACE
+
+template <ShapeType In, class Spec>
+class BinaryConvLayer;
+
+/// Layer spec: Filters output channels, Kernel x Kernel window, Stride, zero Pad, then Pool.
+/// `BinaryConv<64, 3, 1, 1>::bind<Shape<16, 16, 64>>` is the layer for a 16x16x64 input.
+template <std::size_t Filters, std::size_t Kernel, std::size_t Stride = 1, std::size_t Pad = 0,
+          PoolWindow Pool = NoPool>
+struct BinaryConv {
+  static_assert(Filters >= 1, "BinaryConv requires at least one filter");
+  static_assert(Kernel >= 1, "BinaryConv requires a kernel of at least 1");
+  static_assert(Stride >= 1, "BinaryConv requires a stride of at least 1");
+  static_assert(Pad < Kernel, "BinaryConv requires padding smaller than the kernel");
+  static constexpr std::size_t filters = Filters;
+  static constexpr std::size_t kernel = Kernel;
+  static constexpr std::size_t stride = Stride;
+  static constexpr std::size_t pad = Pad;
+  using pool = Pool;
+
+  template <ShapeType In>
+  using conv_shape = Shape<window_output_extent(In::height, Kernel, Stride, Pad),
+                           window_output_extent(In::width, Kernel, Stride, Pad), Filters>;
+  template <ShapeType In>
+  using output_shape = typename Pool::template output_shape<conv_shape<In>>;
+  template <ShapeType In>
+  using bind = BinaryConvLayer<In, BinaryConv>;
+};
+
+/// Parameters as training produces them: float weights [filter][ky][kx][channel], packed by sign
+/// (w >= 0 is +1), and one BatchNorm per filter.
+struct ConvParameters {
+  std::vector<float> weights;
+  std::vector<BatchNorm> batchnorm;
+};
+
+template <ShapeType In, class Spec>
+class BinaryConvLayer {
+  static constexpr std::size_t F = Spec::filters;
+  static constexpr std::size_t K = Spec::kernel;
+  static_assert(K <= In::height + 2 * Spec::pad,
+                "BinaryConv kernel is taller than the zero-padded input");
+  static_assert(K <= In::width + 2 * Spec::pad,
+                "BinaryConv kernel is wider than the zero-padded input");
+  using Pool = typename Spec::pool;
+
+ public:
+  using input_shape = In;
+  using spec_type = Spec;
+  using conv_shape = typename Spec::template conv_shape<In>;
+  using output_shape = typename Spec::template output_shape<In>;
+  static_assert(Pool::kernel <= conv_shape::height + 2 * Pool::pad &&
+                    Pool::kernel <= conv_shape::width + 2 * Pool::pad,
+                "BinaryConv pooling window is larger than the padded conv output");
+  static constexpr std::size_t weight_count = F * K * K * In::channels;
+  /// Taps times channels: sums lie in [-max_sum, max_sum].
+  static constexpr std::int32_t max_sum = std::int32_t(K * K * In::channels);
+
+  /// Packs `parameters`; chooses the kernels for `isa` (default: the fastest this CPU runs).
+  /// Throws ddnn::error on wrong sizes or non-finite values.
+  explicit BinaryConvLayer(const ConvParameters& parameters, isa_id isa = best_isa())
+      : kernels_(&kernels(isa)) {
+    detail::require_count(parameters.weights.size(), weight_count, "BinaryConv weights");
+    detail::require_count(parameters.batchnorm.size(), F, "BinaryConv batchnorm");
+    detail::require_finite(parameters.weights, "BinaryConv weights");
+    pack_weights(parameters.weights);
+    build_border_table();
+    for (std::size_t f = 0; f < F; ++f) {
+      validate(parameters.batchnorm[f], "BinaryConv filter " + std::to_string(f));
+      const auto folded = fold_integer(parameters.batchnorm[f], -max_sum, max_sum);
+      thresholds_[f] = folded.threshold;
+      if (folded.flip) flip_[f / 64] |= std::uint64_t{1} << (f % 64);
+    }
+  }
+
+  [[nodiscard]] isa_id isa() const noexcept { return kernels_->isa; }
+
+  void forward(const BitTensor<In>& input, BitTensor<output_shape>& output) const {
+    const binary_conv_plan p = plan();
+    kernels_->binary_conv(p, input.data(), output.data(), detail::thread_scratch(scratch_bytes(p)));
+  }
+  [[nodiscard]] BitTensor<output_shape> operator()(const BitTensor<In>& input) const {
+    BitTensor<output_shape> output;
+    forward(input, output);
+    return output;
+  }
+  /// Any other input shape is a compile error that names both shapes.
+  template <ShapeType Other, ShapeType Out>
+  void forward(const BitTensor<Other>&, BitTensor<Out>&) const {
+    static_assert(detail::input_shape_of_layer<In, Other>::matches,
+                  "BinaryConv input tensor shape does not match the shape the layer was bound to");
+    static_assert(std::is_same_v<Out, output_shape>,
+                  "BinaryConv output tensor shape does not match the layer's output shape");
+  }
+
+  [[nodiscard]] std::span<const std::int32_t> thresholds() const noexcept {
+    return thresholds_.span().first(F);
+  }
+  [[nodiscard]] std::span<const std::uint64_t> flip_mask() const noexcept { return flip_.span(); }
+
+ private:
+  static constexpr int groups = int((F + filter_group - 1) / filter_group);
+  static constexpr std::size_t padded_filters = std::size_t(groups) * filter_group;
+  static constexpr std::size_t patch_words = K * K * In::words_per_pixel;
+
+  void pack_weights(const std::vector<float>& w) {
+    weights_ = AlignedBuffer<std::uint64_t>(padded_filters * patch_words);
+    tap_popcounts_.assign(F * K * K, 0);
+    for (std::size_t f = 0; f < F; ++f)
+      for (std::size_t t = 0; t < K * K; ++t)
+        for (std::size_t c = 0; c < In::channels; ++c) {
+          if (!sign_bit(w[(f * K * K + t) * In::channels + c])) continue;
+          const std::size_t k = t * In::words_per_pixel + c / 64;
+          weights_[((f / filter_group) * patch_words + k) * filter_group + f % filter_group] |=
+              std::uint64_t{1} << (c % 64);
+          ++tap_popcounts_[f * K * K + t];
+        }
+  }
+
+  // One class per distinct valid-tap range along an axis; base[] holds, per class pair and
+  // filter, valid taps + 2 * (popcount of the weights that fall on padding).
+  void build_border_table() {
+    auto classify = [](std::size_t out, std::size_t in, std::vector<std::int32_t>& cls,
+                       std::vector<std::pair<int, int>>& ranges) {
+      std::map<std::pair<int, int>, int> ids;
+      for (std::size_t o = 0; o < out; ++o) {
+        const int origin = int(o * Spec::stride) - int(Spec::pad);
+        const std::pair<int, int> range{std::max(0, -origin), std::min(int(K), int(in) - origin)};
+        auto [it, inserted] = ids.emplace(range, int(ranges.size()));
+        if (inserted) ranges.push_back(range);
+        cls.push_back(it->second);
+      }
+    };
+    std::vector<std::pair<int, int>> rows, cols;
+    std::vector<std::int32_t> row_cls, col_cls;
+    classify(conv_shape::height, In::height, row_cls, rows);
+    classify(conv_shape::width, In::width, col_cls, cols);
+    row_class_ = AlignedBuffer<std::int32_t>(row_cls.size());
+    std::copy(row_cls.begin(), row_cls.end(), row_class_.begin());
+    col_class_ = AlignedBuffer<std::int32_t>(col_cls.size());
+    std::copy(col_cls.begin(), col_cls.end(), col_class_.begin());
+    col_classes_ = int(cols.size());
+    base_ = AlignedBuffer<std::int32_t>(rows.size() * cols.size() * padded_filters);
+    for (std::size_t r = 0; r < rows.size(); ++r)
+      for (std::size_t c = 0; c < cols.size(); ++c)
+        for (std::size_t f = 0; f < F; ++f) {
+          int valid_taps = 0, padded_ones = 0;
+          for (int ky = 0; ky < int(K); ++ky)
+            for (int kx = 0; kx < int(K); ++kx) {
+              const bool valid = ky >= rows[r].first && ky < rows[r].second &&
+                                 kx >= cols[c].first && kx < cols[c].second;
+              if (valid) ++valid_taps;
+              else padded_ones += tap_popcounts_[f * K * K + std::size_t(ky) * K + std::size_t(kx)];
+            }
+          base_[(r * cols.size() + c) * padded_filters + f] =
+              valid_taps * int(In::channels) + 2 * padded_ones;
+        }
+  }
+
+  [[nodiscard]] binary_conv_plan plan() const noexcept {
+    binary_conv_plan p;
+    p.in_h = int(In::height), p.in_w = int(In::width), p.in_words = int(In::words_per_pixel);
+    p.kernel = int(K), p.stride = int(Spec::stride), p.pad = int(Spec::pad);
+    p.out_h = int(conv_shape::height), p.out_w = int(conv_shape::width);
+    p.filters = int(F), p.groups = groups;
+    p.weights = weights_.data();
+    p.row_class = row_class_.data(), p.col_class = col_class_.data();
+    p.col_classes = col_classes_, p.base = base_.data();
+    p.pool.in_h = p.out_h, p.pool.in_w = p.out_w;
+    p.pool.kernel = int(Pool::kernel), p.pool.stride = int(Pool::stride), p.pool.pad = int(Pool::pad);
+    p.pool.out_h = int(output_shape::height), p.pool.out_w = int(output_shape::width);
+    p.pool.channels = int(F), p.pool.out_words = int(output_shape::words_per_pixel);
+    p.pool.row_stride = std::ptrdiff_t(conv_shape::width) * std::ptrdiff_t(padded_filters);
+    p.pool.pixel_stride = std::ptrdiff_t(padded_filters), p.pool.channel_stride = 1;
+    p.thresholds = thresholds_.data(), p.flip = flip_.data();
+    return p;
+  }
+
+  const kernel_table* kernels_;
+  AlignedBuffer<std::uint64_t> weights_;
+  std::vector<int> tap_popcounts_;
+  AlignedBuffer<std::int32_t> row_class_, col_class_, base_;
+  int col_classes_ = 0;
+  AlignedBuffer<std::int32_t> thresholds_{padded_filters};
+  AlignedBuffer<std::uint64_t> flip_{words_for_bits(F)};
+};
+
+DDNN_END_NAMESPACE

@@ -1,0 +1,127 @@
+// BinaryDense: a fully connected layer on packed bits. Either bits -> bits through folded
+// BatchNorm thresholds, or bits -> float logits with a per-output scale and bias (exit heads).
+#pragma once
+#include <cmath>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "ddnn/core/bit_tensor.hpp"
+#include "ddnn/core/tensor.hpp"
+#include "ddnn/kernels/dispatch.hpp"
+#include "ddnn/layers/batchnorm_sign.hpp"
+#include "ddnn/layers/layer_support.hpp"
+
+DDNN_BEGIN_NAMESPACE
+
+/// What a BinaryDense produces.
+enum class Output { bits, logits };
+
+template <ShapeType In, class Spec>
+class BinaryDenseLayer;
+
+/// Layer spec: `BinaryDense<256>` maps any bit tensor to 256 bits; `BinaryDense<10,
+/// Output::logits>` to 10 float logits, logit = fma(scale, s, bias) for the integer dot s.
+template <std::size_t Outputs, Output Produces = Output::bits>
+struct BinaryDense {
+  static_assert(Outputs >= 1, "BinaryDense requires at least one output");
+  static constexpr std::size_t outputs = Outputs;
+  static constexpr Output produces = Produces;
+  template <ShapeType In>
+  using output_shape = Vector<Outputs>;
+  template <ShapeType In>
+  using bind = BinaryDenseLayer<In, BinaryDense>;
+};
+
+/// Parameters as training produces them: weights [output][input value, HWC order] packed by sign;
+/// BatchNorm per output (bits) or scale and bias per output (logits).
+struct DenseParameters {
+  std::vector<float> weights;
+  std::vector<BatchNorm> batchnorm;  ///< Output::bits
+  std::vector<float> scale;          ///< Output::logits
+  std::vector<float> bias;           ///< Output::logits
+};
+
+template <ShapeType In, class Spec>
+class BinaryDenseLayer {
+  static constexpr std::size_t N = Spec::outputs;
+  static constexpr bool to_logits = Spec::produces == Output::logits;
+  static constexpr int groups = int((N + filter_group - 1) / filter_group);
+
+ public:
+  using input_shape = In;
+  using spec_type = Spec;
+  using output_shape = Vector<N>;
+  using output_type = std::conditional_t<to_logits, Tensor<float, output_shape>, BitTensor<output_shape>>;
+  static constexpr std::size_t weight_count = N * In::size;
+
+  explicit BinaryDenseLayer(const DenseParameters& parameters, isa_id isa = best_isa())
+      : kernels_(&kernels(isa)) {
+    detail::require_count(parameters.weights.size(), weight_count, "BinaryDense weights");
+    detail::require_finite(parameters.weights, "BinaryDense weights");
+    weights_ = AlignedBuffer<std::uint64_t>(std::size_t(groups) * filter_group * In::words);
+    for (std::size_t n = 0; n < N; ++n)
+      for (std::size_t i = 0; i < In::size; ++i) {
+        if (!sign_bit(parameters.weights[n * In::size + i])) continue;
+        const std::size_t pixel = i / In::channels, c = i % In::channels;
+        const std::size_t k = pixel * In::words_per_pixel + c / 64;
+        weights_[((n / filter_group) * In::words + k) * filter_group + n % filter_group] |=
+            std::uint64_t{1} << (c % 64);
+      }
+    if constexpr (to_logits) {
+      detail::require_count(parameters.scale.size(), N, "BinaryDense scale");
+      detail::require_count(parameters.bias.size(), N, "BinaryDense bias");
+      detail::require_finite(parameters.scale, "BinaryDense scale");
+      detail::require_finite(parameters.bias, "BinaryDense bias");
+      std::copy(parameters.scale.begin(), parameters.scale.end(), scale_.begin());
+      std::copy(parameters.bias.begin(), parameters.bias.end(), bias_.begin());
+    } else {
+      detail::require_count(parameters.batchnorm.size(), N, "BinaryDense batchnorm");
+      const auto k = std::int32_t(In::size);
+      for (std::size_t n = 0; n < N; ++n) {
+        validate(parameters.batchnorm[n], "BinaryDense output " + std::to_string(n));
+        const auto folded = fold_integer(parameters.batchnorm[n], -k, k);
+        thresholds_[n] = folded.threshold;
+        if (folded.flip) flip_[n / 64] |= std::uint64_t{1} << (n % 64);
+      }
+    }
+  }
+
+  [[nodiscard]] isa_id isa() const noexcept { return kernels_->isa; }
+
+  void forward(const BitTensor<In>& input, output_type& output) const {
+    const binary_dense_plan p = plan();
+    if constexpr (to_logits) kernels_->binary_dense(p, input.data(), nullptr, output.data());
+    else kernels_->binary_dense(p, input.data(), output.data(), nullptr);
+  }
+  [[nodiscard]] output_type operator()(const BitTensor<In>& input) const {
+    output_type output;
+    forward(input, output);
+    return output;
+  }
+  template <ShapeType Other, class Out>
+  void forward(const BitTensor<Other>&, Out&) const {
+    static_assert(detail::input_shape_of_layer<In, Other>::matches,
+                  "BinaryDense input tensor shape does not match the shape the layer was bound to");
+  }
+
+ private:
+  [[nodiscard]] binary_dense_plan plan() const noexcept {
+    binary_dense_plan p;
+    p.in_words = int(In::words), p.in_bits = int(In::size);
+    p.outputs = int(N), p.groups = groups;
+    p.weights = weights_.data();
+    p.logits = to_logits;
+    p.thresholds = thresholds_.data(), p.flip = flip_.data();
+    p.scale = scale_.data(), p.bias = bias_.data();
+    return p;
+  }
+
+  const kernel_table* kernels_;
+  AlignedBuffer<std::uint64_t> weights_;
+  AlignedBuffer<std::int32_t> thresholds_{N};
+  AlignedBuffer<std::uint64_t> flip_{words_for_bits(N)};
+  AlignedBuffer<float> scale_{N}, bias_{N};
+};
+
+DDNN_END_NAMESPACE

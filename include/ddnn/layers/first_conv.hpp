@@ -1,0 +1,124 @@
+// FirstConv: the device's first layer. Sensor input (uint8, int8 or float, HWC) against binary
+// weights, exact integer sums for 8-bit input, then max-pool and folded BatchNorm+sign into bits.
+#pragma once
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "ddnn/core/bit_tensor.hpp"
+#include "ddnn/core/tensor.hpp"
+#include "ddnn/kernels/dispatch.hpp"
+#include "ddnn/layers/batchnorm_sign.hpp"
+#include "ddnn/layers/binary_conv.hpp"
+#include "ddnn/layers/layer_support.hpp"
+#include "ddnn/layers/max_pool.hpp"
+
+DDNN_BEGIN_NAMESPACE
+
+template <ShapeType In, class Spec>
+class FirstConvLayer;
+
+/// Layer spec, like BinaryConv but for non-binary input:
+/// `FirstConv<4, 3, 1, 1, MaxPool<3, 2, 1>>::bind<Shape<32, 32, 3>>`.
+template <std::size_t Filters, std::size_t Kernel, std::size_t Stride = 1, std::size_t Pad = 0,
+          PoolWindow Pool = NoPool>
+struct FirstConv : BinaryConv<Filters, Kernel, Stride, Pad, Pool> {
+  template <ShapeType In>
+  using bind = FirstConvLayer<In, FirstConv>;
+};
+
+template <ShapeType In, class Spec>
+class FirstConvLayer {
+  static constexpr std::size_t F = Spec::filters;
+  static constexpr std::size_t K = Spec::kernel;
+  static_assert(K <= In::height + 2 * Spec::pad,
+                "FirstConv kernel is taller than the zero-padded input");
+  static_assert(K <= In::width + 2 * Spec::pad,
+                "FirstConv kernel is wider than the zero-padded input");
+  using Pool = typename Spec::pool;
+
+ public:
+  using input_shape = In;
+  using spec_type = Spec;
+  using conv_shape = typename Spec::template conv_shape<In>;
+  using output_shape = typename Spec::template output_shape<In>;
+  static_assert(Pool::kernel <= conv_shape::height + 2 * Pool::pad &&
+                    Pool::kernel <= conv_shape::width + 2 * Pool::pad,
+                "FirstConv pooling window is larger than the padded conv output");
+  static constexpr std::size_t weight_count = F * K * K * In::channels;
+  /// Largest |sum| for 8-bit input (255 per tap and channel).
+  static constexpr std::int32_t max_sum = std::int32_t(255 * K * K * In::channels);
+
+  explicit FirstConvLayer(const ConvParameters& parameters, isa_id isa = best_isa())
+      : kernels_(&kernels(isa)) {
+    detail::require_count(parameters.weights.size(), weight_count, "FirstConv weights");
+    detail::require_count(parameters.batchnorm.size(), F, "FirstConv batchnorm");
+    detail::require_finite(parameters.weights, "FirstConv weights");
+    for (std::size_t i = 0; i < weight_count; ++i)
+      signs_[i] = sign_bit(parameters.weights[i]) ? 1 : -1;
+    for (std::size_t f = 0; f < F; ++f) {
+      validate(parameters.batchnorm[f], "FirstConv filter " + std::to_string(f));
+      const auto integer = fold_integer(parameters.batchnorm[f], -max_sum, max_sum);
+      const auto real = fold_float(parameters.batchnorm[f]);
+      int_thresholds_[f] = integer.threshold;
+      float_thresholds_[f] = real.threshold;
+      if (integer.flip) flip_[f / 64] |= std::uint64_t{1} << (f % 64);
+    }
+  }
+
+  [[nodiscard]] isa_id isa() const noexcept { return kernels_->isa; }
+
+  void forward(const Tensor<std::uint8_t, In>& input, BitTensor<output_shape>& output) const {
+    const first_conv_plan p = plan();
+    kernels_->first_conv_u8(p, input.data(), output.data(), detail::thread_scratch(scratch_bytes(p)));
+  }
+  void forward(const Tensor<std::int8_t, In>& input, BitTensor<output_shape>& output) const {
+    const first_conv_plan p = plan();
+    kernels_->first_conv_i8(p, input.data(), output.data(), detail::thread_scratch(scratch_bytes(p)));
+  }
+  /// Throws ddnn::error when an input value is NaN or infinite.
+  void forward(const Tensor<float, In>& input, BitTensor<output_shape>& output) const {
+    const first_conv_plan p = plan();
+    if (!kernels_->first_conv_f32(p, input.data(), output.data(),
+                                  detail::thread_scratch(scratch_bytes(p))))
+      detail::fail("FirstConv: input contains a NaN or infinite value");
+  }
+  template <class T>
+  [[nodiscard]] BitTensor<output_shape> operator()(const Tensor<T, In>& input) const {
+    BitTensor<output_shape> output;
+    forward(input, output);
+    return output;
+  }
+  template <class T, ShapeType Other, class Out>
+  void forward(const Tensor<T, Other>&, Out&) const {
+    static_assert(detail::input_shape_of_layer<In, Other>::matches,
+                  "FirstConv input tensor shape does not match the shape the layer was bound to");
+  }
+
+ private:
+  [[nodiscard]] first_conv_plan plan() const noexcept {
+    first_conv_plan p;
+    p.in_h = int(In::height), p.in_w = int(In::width), p.channels = int(In::channels);
+    p.kernel = int(K), p.stride = int(Spec::stride), p.pad = int(Spec::pad);
+    p.out_h = int(conv_shape::height), p.out_w = int(conv_shape::width), p.filters = int(F);
+    p.weight_signs = signs_.data();
+    p.pool.in_h = p.out_h, p.pool.in_w = p.out_w;
+    p.pool.kernel = int(Pool::kernel), p.pool.stride = int(Pool::stride), p.pool.pad = int(Pool::pad);
+    p.pool.out_h = int(output_shape::height), p.pool.out_w = int(output_shape::width);
+    p.pool.channels = int(F), p.pool.out_words = int(output_shape::words_per_pixel);
+    // planar sums [filter][y][x]
+    p.pool.row_stride = p.out_w, p.pool.pixel_stride = 1;
+    p.pool.channel_stride = std::ptrdiff_t(p.out_h) * p.out_w;
+    p.int_thresholds = int_thresholds_.data(), p.float_thresholds = float_thresholds_.data();
+    p.flip = flip_.data();
+    return p;
+  }
+
+  const kernel_table* kernels_;
+  AlignedBuffer<std::int8_t> signs_{weight_count};
+  AlignedBuffer<std::int32_t> int_thresholds_{F};
+  AlignedBuffer<float> float_thresholds_{F};
+  AlignedBuffer<std::uint64_t> flip_{words_for_bits(F)};
+};
+
+DDNN_END_NAMESPACE

@@ -1,0 +1,43 @@
+// What every layer shares: per-thread scratch memory, parameter checks, and the readable
+// compile-time check that a tensor's shape is the one a layer was built for.
+#pragma once
+#include <cmath>
+#include <cstddef>
+#include <span>
+#include <string>
+#include <type_traits>
+
+#include "ddnn/core/aligned_buffer.hpp"
+#include "ddnn/core/error.hpp"
+#include "ddnn/core/shape.hpp"
+
+DDNN_BEGIN_NAMESPACE
+namespace detail {
+
+/// Scratch memory for kernels, one growing buffer per thread, so layers stay const and can be
+/// shared between threads.
+inline void* thread_scratch(std::size_t bytes) {
+  thread_local AlignedBuffer<std::uint64_t> buffer;
+  const std::size_t words = (bytes + 7) / 8;
+  if (buffer.size() < words) buffer = AlignedBuffer<std::uint64_t>(words);
+  return buffer.data();
+}
+
+inline void require_count(std::size_t got, std::size_t expected, const std::string& what) {
+  if (got != expected)
+    fail(what + ": expected " + std::to_string(expected) + " values, got " + std::to_string(got));
+}
+
+inline void require_finite(std::span<const float> values, const std::string& what) {
+  for (std::size_t i = 0; i < values.size(); ++i)
+    if (!std::isfinite(values[i])) fail(what + ": value " + std::to_string(i) + " is not finite");
+}
+
+/// Instantiated (and so named in the compiler's notes) when shapes differ.
+template <class Expected, class Got>
+struct input_shape_of_layer {
+  static constexpr bool matches = std::is_same_v<Expected, Got>;
+};
+
+}  // namespace detail
+DDNN_END_NAMESPACE

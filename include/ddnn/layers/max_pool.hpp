@@ -1,0 +1,62 @@
+// MaxPool: the window type fused into conv layers, and a standalone max-pool on packed bits.
+// On +1/-1 values the max over a window is the bitwise OR of its bits (padding excluded).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "ddnn/core/bit_tensor.hpp"
+
+DDNN_BEGIN_NAMESPACE
+
+/// A max-pool window: Kernel x Kernel, Stride, Pad (padded positions never win the max).
+template <std::size_t Kernel, std::size_t Stride = Kernel, std::size_t Pad = 0>
+struct MaxPool {
+  static_assert(Kernel >= 1, "MaxPool requires a kernel of at least 1");
+  static_assert(Stride >= 1, "MaxPool requires a stride of at least 1");
+  static_assert(2 * Pad <= Kernel, "MaxPool requires padding of at most half the kernel");
+  static constexpr std::size_t kernel = Kernel;
+  static constexpr std::size_t stride = Stride;
+  static constexpr std::size_t pad = Pad;
+
+  template <ShapeType In>
+  using output_shape = Shape<window_output_extent(In::height, Kernel, Stride, Pad),
+                             window_output_extent(In::width, Kernel, Stride, Pad), In::channels>;
+
+  /// Pools packed bits: out = OR over each window.
+  template <ShapeType In>
+  static void forward(const BitTensor<In>& in, BitTensor<output_shape<In>>& out) noexcept {
+    using Out = output_shape<In>;
+    constexpr std::size_t wpp = In::words_per_pixel;
+    for (std::size_t py = 0; py < Out::height; ++py)
+      for (std::size_t px = 0; px < Out::width; ++px) {
+        std::uint64_t* o = out.data() + (py * Out::width + px) * wpp;
+        for (std::size_t w = 0; w < wpp; ++w) o[w] = 0;
+        for (std::size_t ky = 0; ky < Kernel; ++ky) {
+          const std::ptrdiff_t y = std::ptrdiff_t(py * Stride + ky) - std::ptrdiff_t(Pad);
+          if (y < 0 || y >= std::ptrdiff_t(In::height)) continue;
+          for (std::size_t kx = 0; kx < Kernel; ++kx) {
+            const std::ptrdiff_t x = std::ptrdiff_t(px * Stride + kx) - std::ptrdiff_t(Pad);
+            if (x < 0 || x >= std::ptrdiff_t(In::width)) continue;
+            const std::uint64_t* i = in.data() + (std::size_t(y) * In::width + std::size_t(x)) * wpp;
+            for (std::size_t w = 0; w < wpp; ++w) o[w] |= i[w];
+          }
+        }
+      }
+  }
+};
+
+/// No pooling: a 1x1 window with stride 1.
+using NoPool = MaxPool<1, 1, 0>;
+
+namespace detail {
+template <class T>
+inline constexpr bool is_max_pool_v = false;
+template <std::size_t K, std::size_t S, std::size_t P>
+inline constexpr bool is_max_pool_v<MaxPool<K, S, P>> = true;
+}  // namespace detail
+
+/// A type is a PoolWindow when it is some ddnn::MaxPool<K, S, P> (NoPool included).
+template <class T>
+concept PoolWindow = detail::is_max_pool_v<T>;
+
+DDNN_END_NAMESPACE
