@@ -50,6 +50,10 @@ function(ddnn_kernel_library out_var)
   if(NOT "scalar" IN_LIST isas)
     list(PREPEND isas scalar)  # the portable fallback is always there
   endif()
+  if("avx512vpopcntdq" IN_LIST isas AND NOT "avx512bw" IN_LIST isas)
+    # avx512vpopcntdq's table takes its first-layer kernels from avx512bw's
+    list(INSERT isas 0 avx512bw)
+  endif()
   string(JOIN "_" key ${isas})
   set(lib ddnn_kernels_${key})
   if(NOT TARGET ${lib})

@@ -94,15 +94,21 @@ DDNN_BEGIN_NAMESPACE
 }
 
 namespace detail {
+inline const kernel_table& table_of(isa_id id);
+
 template <class Isa>
-const kernel_table& table_for() noexcept {
-  static const kernel_table table = make_kernel_table<Isa>();
+const kernel_table& table_for() {
+  static const kernel_table table = [] {
+    kernel_table t = make_kernel_table<Isa>();
+    if (id_of<Isa> != isa_id::scalar) fill_missing(t, table_of(base_isa(id_of<Isa>)));
+    return t;
+  }();
   return table;
 }
 
 #if !DDNN_DISPATCH_MODE
 template <class Isa>
-const kernel_table& native_table() noexcept {
+const kernel_table& native_table() {
   if constexpr (compiled_for<Isa>) {
     return table_for<Isa>();
   } else {
@@ -112,38 +118,49 @@ const kernel_table& native_table() noexcept {
 #endif
 }  // namespace detail
 
-/// The kernels for `id`; throws ddnn::error when `id` is not compiled in or this CPU lacks it.
-[[nodiscard]] inline const kernel_table& kernels(isa_id id) {
-  if (!available(id))
-    detail::fail("ISA " + std::string(name(id)) +
-                 (compiled_in(id) ? " is not supported by this CPU" : " is not compiled into this build"));
+[[noreturn]] inline void fail_unavailable(isa_id id) {
+  detail::fail("ISA " + std::string(name(id)) +
+               (compiled_in(id) ? " is not supported by this CPU" : " is not compiled into this build"));
+}
+
+namespace detail {
+/// The table for an ISA known to be compiled in (a base ISA of an available one always is).
+inline const kernel_table& table_of(isa_id id) {
   switch (id) {
 #if DDNN_DISPATCH_MODE
 #if defined(DDNN_KERNELS_SSE4_2)
-    case isa_id::sse4_2: return detail::table_for<isa::sse4_2>();
+    case isa_id::sse4_2: return table_for<isa::sse4_2>();
 #endif
 #if defined(DDNN_KERNELS_AVX2)
-    case isa_id::avx2: return detail::table_for<isa::avx2>();
+    case isa_id::avx2: return table_for<isa::avx2>();
 #endif
 #if defined(DDNN_KERNELS_AVX512BW)
-    case isa_id::avx512bw: return detail::table_for<isa::avx512bw>();
+    case isa_id::avx512bw: return table_for<isa::avx512bw>();
 #endif
 #if defined(DDNN_KERNELS_AVX512VPOPCNTDQ)
-    case isa_id::avx512vpopcntdq: return detail::table_for<isa::avx512vpopcntdq>();
+    case isa_id::avx512vpopcntdq: return table_for<isa::avx512vpopcntdq>();
 #endif
 #if defined(DDNN_KERNELS_NEON)
-    case isa_id::neon: return detail::table_for<isa::neon>();
+    case isa_id::neon: return table_for<isa::neon>();
 #endif
 #else
-    case isa_id::sse4_2: return detail::native_table<isa::sse4_2>();
-    case isa_id::avx2: return detail::native_table<isa::avx2>();
-    case isa_id::avx512bw: return detail::native_table<isa::avx512bw>();
-    case isa_id::avx512vpopcntdq: return detail::native_table<isa::avx512vpopcntdq>();
-    case isa_id::neon: return detail::native_table<isa::neon>();
+    case isa_id::sse4_2: return native_table<isa::sse4_2>();
+    case isa_id::avx2: return native_table<isa::avx2>();
+    case isa_id::avx512bw: return native_table<isa::avx512bw>();
+    case isa_id::avx512vpopcntdq: return native_table<isa::avx512vpopcntdq>();
+    case isa_id::neon: return native_table<isa::neon>();
 #endif
     default: break;
   }
-  return detail::table_for<isa::scalar>();
+  return table_for<isa::scalar>();
+}
+}  // namespace detail
+
+/// The kernels for `id`; throws ddnn::error when `id` is not compiled in or this CPU lacks it.
+[[nodiscard]] inline const kernel_table& kernels(isa_id id) {
+  if (!available(id))
+    fail_unavailable(id);
+  return detail::table_of(id);
 }
 
 DDNN_END_NAMESPACE

@@ -24,6 +24,29 @@ struct kernel_table {
   std::uint64_t ceiling_binops_per_iteration = 0;
 };
 
+/// The ISA whose kernels fill the entries an ISA's own table leaves empty.
+[[nodiscard]] constexpr isa_id base_isa(isa_id id) noexcept {
+  switch (id) {
+    case isa_id::avx512vpopcntdq: return isa_id::avx512bw;
+    case isa_id::avx512bw: return isa_id::avx2;
+    case isa_id::avx2: return isa_id::sse4_2;
+    default: return isa_id::scalar;
+  }
+}
+
+/// Fills every empty entry of `t` from `base`.
+constexpr void fill_missing(kernel_table& t, const kernel_table& base) noexcept {
+  if (!t.binary_conv) t.binary_conv = base.binary_conv;
+  if (!t.binary_dense) t.binary_dense = base.binary_dense;
+  if (!t.first_conv_u8) t.first_conv_u8 = base.first_conv_u8;
+  if (!t.first_conv_i8) t.first_conv_i8 = base.first_conv_i8;
+  if (!t.first_conv_f32) t.first_conv_f32 = base.first_conv_f32;
+  if (!t.popcount_ceiling) {
+    t.popcount_ceiling = base.popcount_ceiling;
+    t.ceiling_binops_per_iteration = base.ceiling_binops_per_iteration;
+  }
+}
+
 /// Builds the table for `Isa`. Defined in kernel_table_impl.hpp; in dispatch mode each ISA's
 /// instance lives in its own translation unit compiled with that ISA's flags.
 template <class Isa>

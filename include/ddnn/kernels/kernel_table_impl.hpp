@@ -1,6 +1,8 @@
 // Definition of make_kernel_table<Isa>: the one place that names every kernel. Included by the
 // per-ISA kernel translation units (dispatch mode) or by dispatch.hpp itself (native mode).
 #pragma once
+#include <type_traits>
+
 #include "ddnn/kernels/binary_conv.hpp"
 #include "ddnn/kernels/binary_dense.hpp"
 #include "ddnn/kernels/first_conv.hpp"
@@ -29,6 +31,12 @@ struct kernel_entry_points {
   }
 };
 
+/// ISAs whose first layer would be the very same code as their base ISA's (VPOPCNTDQ adds nothing
+/// to 8-bit/float sums) leave those entries empty; dispatch fills them from the base table, so
+/// the same xsimd code is never compiled in two ISA translation units.
+template <class Isa>
+inline constexpr bool has_own_first_conv = !std::is_same_v<Isa, isa::avx512vpopcntdq>;
+
 template <class Isa>
 kernel_table make_kernel_table() noexcept {
   using entry = kernel_entry_points<Isa>;
@@ -36,9 +44,11 @@ kernel_table make_kernel_table() noexcept {
   t.isa = id_of<Isa>;
   t.binary_conv = &entry::binary_conv;
   t.binary_dense = &entry::binary_dense;
-  t.first_conv_u8 = &entry::template first_conv<std::uint8_t>;
-  t.first_conv_i8 = &entry::template first_conv<std::int8_t>;
-  t.first_conv_f32 = &entry::template first_conv<float>;
+  if constexpr (has_own_first_conv<Isa>) {
+    t.first_conv_u8 = &entry::template first_conv<std::uint8_t>;
+    t.first_conv_i8 = &entry::template first_conv<std::int8_t>;
+    t.first_conv_f32 = &entry::template first_conv<float>;
+  }
   t.popcount_ceiling = &entry::ceiling;
   t.ceiling_binops_per_iteration = ceiling_binops_per_iteration<Isa>;
   return t;
