@@ -10,6 +10,9 @@
 
 DDNN_BEGIN_NAMESPACE
 
+template <class Isa>
+struct popcount_unit;  // the contract is documented in popcount_unit.hpp
+
 template <>
 struct popcount_unit<isa::avx2> {
   static constexpr int lanes = 4;
@@ -43,6 +46,11 @@ struct popcount_unit<isa::avx2> {
   }
   static void store(count_vec counts, std::uint64_t* out) noexcept {
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), counts);
+  }
+  static unsigned le_mask(count_vec counts, const std::int64_t* bounds) noexcept {
+    const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bounds));
+    const int greater = _mm256_movemask_pd(_mm256_castsi256_pd(_mm256_cmpgt_epi64(counts, b)));
+    return unsigned(~greater) & 0xfu;
   }
   static void opaque(word_vec& v) noexcept { asm volatile("" : "+x"(v)); }
 };

@@ -10,6 +10,9 @@
 
 DDNN_BEGIN_NAMESPACE
 
+template <class Isa>
+struct popcount_unit;  // the contract is documented in popcount_unit.hpp
+
 template <>
 struct popcount_unit<isa::avx512bw> {
   static constexpr int lanes = 8;
@@ -41,6 +44,9 @@ struct popcount_unit<isa::avx512bw> {
   static void store(count_vec counts, std::uint64_t* out) noexcept {
     _mm512_storeu_si512(out, counts);
   }
+  static unsigned le_mask(count_vec counts, const std::int64_t* bounds) noexcept {
+    return _mm512_cmple_epi64_mask(counts, _mm512_loadu_si512(bounds));
+  }
   static void opaque(word_vec& v) noexcept { asm volatile("" : "+v"(v)); }
 };
 
@@ -68,6 +74,9 @@ struct popcount_unit<isa::avx512vpopcntdq> {
   }
   static void store(count_vec counts, std::uint64_t* out) noexcept {
     _mm512_storeu_si512(out, counts);
+  }
+  static unsigned le_mask(count_vec counts, const std::int64_t* bounds) noexcept {
+    return _mm512_cmple_epi64_mask(counts, _mm512_loadu_si512(bounds));
   }
   static void opaque(word_vec& v) noexcept { asm volatile("" : "+v"(v)); }
 };

@@ -9,6 +9,9 @@
 
 DDNN_BEGIN_NAMESPACE
 
+template <class Isa>
+struct popcount_unit;  // the contract is documented in popcount_unit.hpp
+
 template <>
 struct popcount_unit<isa::neon> {
   static constexpr int lanes = 2;
@@ -29,6 +32,10 @@ struct popcount_unit<isa::neon> {
     acc = vdupq_n_u8(0);
   }
   static void store(count_vec counts, std::uint64_t* out) noexcept { vst1q_u64(out, counts); }
+  static unsigned le_mask(count_vec counts, const std::int64_t* bounds) noexcept {
+    const uint64x2_t le = vcleq_s64(vreinterpretq_s64_u64(counts), vld1q_s64(bounds));
+    return unsigned(vgetq_lane_u64(le, 0) & 1u) | unsigned(vgetq_lane_u64(le, 1) & 1u) << 1;
+  }
   static void opaque(word_vec& v) noexcept { asm volatile("" : "+w"(v)); }
 };
 

@@ -7,6 +7,9 @@
 
 DDNN_BEGIN_NAMESPACE
 
+template <class Isa>
+struct popcount_unit;  // the contract is documented in popcount_unit.hpp
+
 template <>
 struct popcount_unit<isa::scalar> {
   static constexpr int lanes = 1;
@@ -32,6 +35,10 @@ struct popcount_unit<isa::scalar> {
     acc = 0;
   }
   static void store(count_vec counts, std::uint64_t* out) noexcept { out[0] = counts; }
+  /// Bit l set when lane l of `counts` is <= bounds[l].
+  static unsigned le_mask(count_vec counts, const std::int64_t* bounds) noexcept {
+    return std::int64_t(counts) <= bounds[0] ? 1u : 0u;
+  }
   static void opaque(word_vec& v) noexcept {
 #if defined(__GNUC__) || defined(__clang__)
     asm volatile("" : "+r"(v));

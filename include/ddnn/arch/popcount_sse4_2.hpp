@@ -7,6 +7,9 @@
 
 DDNN_BEGIN_NAMESPACE
 
+template <class Isa>
+struct popcount_unit;  // the contract is documented in popcount_unit.hpp
+
 template <>
 struct popcount_unit<isa::sse4_2> {
   static constexpr int lanes = 1;
@@ -29,6 +32,9 @@ struct popcount_unit<isa::sse4_2> {
     acc = 0;
   }
   static void store(count_vec counts, std::uint64_t* out) noexcept { out[0] = counts; }
+  static unsigned le_mask(count_vec counts, const std::int64_t* bounds) noexcept {
+    return std::int64_t(counts) <= bounds[0] ? 1u : 0u;
+  }
   static void opaque(word_vec& v) noexcept { asm volatile("" : "+r"(v)); }
 };
 

@@ -8,6 +8,7 @@
 //   accumulate(acc, a, b)   acc += popcount(a XOR b), per lane, in a partial form
 //   flush(counts, acc)      counts += exact per-lane totals of acc; acc = 0
 //   store(counts, out)      counts as `lanes` uint64 values
+//   le_mask(counts, bounds) bit l set when lane l's count <= bounds[l] (int64)
 //   opaque(v)               hides v's value from the optimiser (benchmarks of the ceiling)
 // Everything is a static member of a specialisation over the ISA tag, so the code for two ISAs
 // can never share a symbol (see tests/check_weak_symbols.cmake).

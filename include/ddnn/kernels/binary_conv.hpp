@@ -1,40 +1,49 @@
 // Binary convolution kernel: zero-pads the packed input once, runs XNOR-popcount tiles straight
-// over the padded rows (no im2col), applies the exact border correction, then pools and thresholds.
+// over the padded rows (no im2col), thresholds each count in registers against a bound that
+// already holds the exact border correction, then OR-pools the raw bits and flips.
 #pragma once
+#include <bit>
 #include <cstdint>
 #include <cstring>
 
-#include "ddnn/kernels/pool_threshold.hpp"
+#include "ddnn/kernels/pool_bits.hpp"
 #include "ddnn/kernels/xnor_tile.hpp"
 
 DDNN_BEGIN_NAMESPACE
 
+static_assert(std::endian::native == std::endian::little,
+              "ddnn's kernels write 8-filter groups as bytes of little-endian 64-bit words");
+
 template <class Isa, int Rows>
 inline void binary_conv_rows(Isa isa, const binary_conv_plan& p, const std::uint64_t* padded,
-                             int first_pixel, std::int32_t* sums) noexcept {
+                             int first_pixel, std::uint64_t* raw) noexcept {
+  using unit = popcount_unit<Isa>;
   const int padded_w = p.in_w + 2 * p.pad;
-  const int filters_padded = p.groups * filter_group;
-  const row_layout layout{p.kernel, p.kernel * p.in_words,
-                          std::ptrdiff_t(padded_w) * p.in_words};
-  const std::ptrdiff_t group_stride = std::ptrdiff_t(p.kernel) * p.kernel * p.in_words * filter_group;
+  const std::ptrdiff_t filters_padded = std::ptrdiff_t(p.groups) * filter_group;
+  const row_layout layout{p.kernel, p.kernel * p.in_words, std::ptrdiff_t(padded_w) * p.in_words};
+  const std::ptrdiff_t group_stride =
+      std::ptrdiff_t(p.kernel) * p.kernel * p.in_words * filter_group;
   const std::uint64_t* rows[Rows];
-  const std::int32_t* base[Rows];
+  const std::int64_t* bounds[Rows];
+  unsigned char* out[Rows];
   for (int m = 0; m < Rows; ++m) {
     const int oy = (first_pixel + m) / p.out_w;
     const int ox = (first_pixel + m) % p.out_w;
     rows[m] = padded + (std::ptrdiff_t(oy) * p.stride * padded_w + std::ptrdiff_t(ox) * p.stride) *
                            p.in_words;
-    base[m] = p.base + std::ptrdiff_t(p.row_class[oy] * p.col_classes + p.col_class[ox]) *
-                           filters_padded;
+    bounds[m] = p.count_bounds +
+                std::ptrdiff_t(p.row_class[oy] * p.col_classes + p.col_class[ox]) * filters_padded;
+    out[m] = reinterpret_cast<unsigned char*>(raw + std::ptrdiff_t(first_pixel + m) * p.pool.words);
   }
   for (int g = 0; g < p.groups; ++g) {
-    std::uint64_t counts[Rows][filter_group];
-    xnor_tile<Isa, Rows, 1>(isa, rows, layout, p.weights + g * group_stride, group_stride, counts);
-    for (int m = 0; m < Rows; ++m) {
-      std::int32_t* out = sums + std::ptrdiff_t(first_pixel + m) * filters_padded + g * filter_group;
-      const std::int32_t* b = base[m] + g * filter_group;
-      for (int j = 0; j < filter_group; ++j) out[j] = b[j] - 2 * std::int32_t(counts[m][j]);
-    }
+    unsigned bits[Rows] = {};
+    xnor_tile<Isa, Rows, 1>(isa, rows, layout, p.weights + g * group_stride, group_stride,
+                            [&](int m, int, int v, typename unit::count_vec counts) noexcept {
+                              bits[m] |= unit::le_mask(counts, bounds[m] + g * filter_group +
+                                                                   v * unit::lanes)
+                                         << (v * unit::lanes);
+                            });
+    for (int m = 0; m < Rows; ++m) out[m][g] = static_cast<unsigned char>(bits[m]);
   }
 }
 
@@ -45,21 +54,25 @@ void binary_conv_forward(Isa isa, const binary_conv_plan& p, const std::uint64_t
   const int padded_h = p.in_h + 2 * p.pad;
   auto* padded = static_cast<std::uint64_t*>(scratch);
   const std::size_t padded_words = std::size_t(padded_h) * padded_w * p.in_words;
-  std::memset(padded, 0, padded_words * sizeof(std::uint64_t));
+  if (p.pad > 0) std::memset(padded, 0, padded_words * sizeof(std::uint64_t));
   for (int y = 0; y < p.in_h; ++y)
     std::memcpy(padded + (std::size_t(y + p.pad) * padded_w + p.pad) * p.in_words,
                 input + std::size_t(y) * p.in_w * p.in_words,
                 std::size_t(p.in_w) * p.in_words * sizeof(std::uint64_t));
-  auto* sums = reinterpret_cast<std::int32_t*>(padded + padded_words);
+  // Without pooling the raw bits go straight to the output and are flipped in place.
+  std::uint64_t* raw = p.pool.pools() ? padded + padded_words : output;
+  const std::ptrdiff_t pixels = std::ptrdiff_t(p.out_h) * p.out_w;
+  // Groups fill whole bytes; words a filter count of 8k+... leaves partly unwritten start at zero.
+  std::memset(raw, 0, std::size_t(pixels) * std::size_t(p.pool.words) * sizeof(std::uint64_t));
 
   constexpr int block = tile_config<Isa>::conv_rows;
-  const int pixels = p.out_h * p.out_w;
   int pixel = 0;
   for (; pixel + block <= pixels; pixel += block)
-    binary_conv_rows<Isa, block>(isa, p, padded, pixel, sums);
-  for (; pixel < pixels; ++pixel) binary_conv_rows<Isa, 1>(isa, p, padded, pixel, sums);
+    binary_conv_rows<Isa, block>(isa, p, padded, pixel, raw);
+  for (; pixel < pixels; ++pixel) binary_conv_rows<Isa, 1>(isa, p, padded, pixel, raw);
 
-  pool_threshold_pack(isa, p.pool, sums, p.thresholds, p.flip, output);
+  if (p.pool.pools()) pool_bits_flip(isa, p.pool, raw, p.flip, output);
+  else flip_bits(isa, pixels, p.pool.words, output, p.flip, output);
 }
 
 DDNN_END_NAMESPACE

@@ -12,14 +12,13 @@ DDNN_BEGIN_NAMESPACE
 /// weight layout serves every ISA (1, 2, 4 or 8 lanes of 64 bits).
 inline constexpr int filter_group = 8;
 
-/// Max-pool window over a conv output, then per-channel threshold and flip into packed bits.
-struct pool_threshold_geometry {
-  int in_h = 0, in_w = 0;          ///< conv output extent (the pool's input)
+/// Max-pool window over a conv output's raw threshold bits.
+struct pool_geometry {
+  int in_h = 0, in_w = 0;    ///< conv output extent (the pool's input)
   int kernel = 1, stride = 1, pad = 0;
-  int out_h = 0, out_w = 0;        ///< pooled extent
-  int channels = 0;                ///< filters
-  int out_words = 0;               ///< words per output pixel
-  std::ptrdiff_t row_stride = 0, pixel_stride = 0, channel_stride = 0;  ///< sums layout
+  int out_h = 0, out_w = 0;  ///< pooled extent
+  int words = 0;             ///< words per pixel (channels / 64, rounded up)
+  [[nodiscard]] constexpr bool pools() const noexcept { return kernel != 1 || stride != 1; }
 };
 
 /// Binary input and weights: XNOR-popcount conv, exact zero padding, fused max-pool, thresholds.
@@ -29,24 +28,23 @@ struct binary_conv_plan {
   int out_h = 0, out_w = 0;              ///< conv output extent
   int filters = 0, groups = 0;           ///< groups = ceil(filters / filter_group)
   const std::uint64_t* weights = nullptr;  ///< [group][kernel*kernel*in_words][filter_group]
-  /// Border correction: s = base[(row_class[oy] * col_classes + col_class[ox]) * groups *
-  /// filter_group + f] - 2 * popcount, where base = valid taps + 2 * popcount(weights on padding).
+  /// Output pixel (oy, ox) belongs to border class row_class[oy] * col_classes + col_class[ox].
+  /// With s = valid taps - 2 * (popcount - popcount of weights on padding), the raw bit
+  /// (s >= threshold) is (popcount <= count_bounds[class * groups * filter_group + f]).
   const std::int32_t* row_class = nullptr;
   const std::int32_t* col_class = nullptr;
   int col_classes = 0;
-  const std::int32_t* base = nullptr;
-  pool_threshold_geometry pool;
-  const std::int32_t* thresholds = nullptr;  ///< bit = (s >= threshold) XOR flip
-  const std::uint64_t* flip = nullptr;       ///< [out_words]
+  const std::int64_t* count_bounds = nullptr;
+  pool_geometry pool;
+  const std::uint64_t* flip = nullptr;  ///< [pool.words]; applied after pooling
 };
 
-/// Bytes of scratch a binary conv needs: a zero-padded input copy and the integer sums.
+/// Bytes of scratch a binary conv needs: a zero-padded input copy and the raw bit map.
 [[nodiscard]] constexpr std::size_t scratch_bytes(const binary_conv_plan& p) noexcept {
   const std::size_t padded = std::size_t(p.in_h + 2 * p.pad) * std::size_t(p.in_w + 2 * p.pad) *
-                             std::size_t(p.in_words) * sizeof(std::uint64_t);
-  const std::size_t sums = std::size_t(p.out_h) * std::size_t(p.out_w) * std::size_t(p.groups) *
-                           filter_group * sizeof(std::int32_t);
-  return padded + sums;
+                             std::size_t(p.in_words);
+  const std::size_t raw = std::size_t(p.out_h) * std::size_t(p.out_w) * std::size_t(p.pool.words);
+  return (padded + raw) * sizeof(std::uint64_t);
 }
 
 /// Binary dense: bits in; either thresholded bits or float logits out.
@@ -56,7 +54,8 @@ struct binary_dense_plan {
   int outputs = 0, groups = 0;
   const std::uint64_t* weights = nullptr;  ///< [group][in_words][filter_group]
   bool logits = false;
-  const std::int32_t* thresholds = nullptr;  ///< bits mode: bit = (s >= threshold) XOR flip
+  /// bits mode: bit = (popcount <= count_bounds[n]) XOR flip[n / 64]
+  const std::int64_t* count_bounds = nullptr;
   const std::uint64_t* flip = nullptr;
   const float* scale = nullptr;  ///< logits mode: logit = fma(scale, float(s), bias)
   const float* bias = nullptr;
@@ -68,19 +67,22 @@ struct first_conv_plan {
   int kernel = 0, stride = 0, pad = 0;
   int out_h = 0, out_w = 0, filters = 0;
   const std::int8_t* weight_signs = nullptr;  ///< [filter][ky][kx][c], each +1 or -1
-  pool_threshold_geometry pool;
-  const std::int32_t* int_thresholds = nullptr;  ///< for 8-bit input
-  const float* float_thresholds = nullptr;       ///< for float input
-  const std::uint64_t* flip = nullptr;
+  pool_geometry pool;
+  const std::int32_t* int_thresholds = nullptr;  ///< 8-bit input: raw bit = (s >= threshold)
+  const float* float_thresholds = nullptr;       ///< float input: raw bit = (s >= threshold)
+  const std::uint64_t* flip = nullptr;           ///< applied after pooling
 };
 
-/// Bytes of scratch a first-layer conv needs: padded planar input and planar sums (4-byte values).
+/// Bytes of scratch a first-layer conv needs: the raw bit map, the padded planar input and one
+/// output row of sums (4-byte values), and the per-filter tap tables.
 [[nodiscard]] constexpr std::size_t scratch_bytes(const first_conv_plan& p) noexcept {
+  const std::size_t raw = std::size_t(p.out_h) * std::size_t(p.out_w) * std::size_t(p.pool.words) * 8;
   const std::size_t planes =
-      std::size_t(p.channels) * std::size_t(p.in_h + 2 * p.pad) * std::size_t(p.in_w + 2 * p.pad);
-  // one spare row of values lets the stride-1 vector loop read a full batch past the last column
-  const std::size_t sums = std::size_t(p.filters) * std::size_t(p.out_h) * std::size_t(p.out_w);
-  return (planes + sums + 64) * 4;
+      std::size_t(p.channels) * std::size_t(p.in_h + 2 * p.pad) * std::size_t(p.in_w + 2 * p.pad) * 4;
+  const std::size_t row = std::size_t(p.out_w) * 4;
+  const std::size_t taps = std::size_t(p.kernel) * std::size_t(p.kernel) * std::size_t(p.channels);
+  const std::size_t tables = taps * std::size_t(p.filters) * (sizeof(std::ptrdiff_t) + 4);
+  return raw + planes + row + 8 + tables + std::size_t(p.filters) * 4;
 }
 
 DDNN_END_NAMESPACE

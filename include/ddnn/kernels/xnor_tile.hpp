@@ -1,5 +1,6 @@
-// The XNOR-popcount tile: counts[m][n] = sum_k popcount(a_m[k] XOR w_n[k]) for `Rows` input rows
-// against `Groups` groups of filter_group packed filters. Conv and dense kernels are loops of it.
+// The XNOR-popcount tile: popcount(a_m XOR w_n) summed over k, for `Rows` input rows against
+// `Groups` groups of filter_group packed filters, kept in registers and handed to an epilogue
+// as count vectors. Conv and dense kernels are loops of it.
 // Templates over the ISA tag only (no shared non-template helpers: see popcount_unit.hpp).
 #pragma once
 #include <cstddef>
@@ -45,49 +46,38 @@ struct row_layout {
   std::ptrdiff_t segment_stride = 0;
 };
 
-template <class Isa, int Rows, int Groups>
+/// Calls epilogue(m, g, v, counts) for every row m, group g and vector v of the group, where
+/// lane l of `counts` belongs to filter g * filter_group + v * lanes + l.
+template <class Isa, int Rows, int Groups, class Epilogue>
 inline void xnor_tile(Isa, const std::uint64_t* const* rows, const row_layout& layout,
                       const std::uint64_t* weights, std::ptrdiff_t group_stride,
-                      std::uint64_t (&counts)[Rows][Groups * filter_group]) noexcept {
+                      Epilogue&& epilogue) noexcept {
   using unit = popcount_unit<Isa>;
   constexpr int vecs = filter_group / unit::lanes;
   typename unit::partial_acc acc[Rows][Groups][vecs];
-#pragma GCC unroll 64
-  for (int m = 0; m < Rows; ++m)
-#pragma GCC unroll 64
-    for (int n = 0; n < Groups * filter_group; ++n) counts[m][n] = 0;
-
-  auto flush_all = [&]() noexcept {
-#pragma GCC unroll 64
-    for (int m = 0; m < Rows; ++m)
-#pragma GCC unroll 64
-      for (int g = 0; g < Groups; ++g)
-#pragma GCC unroll 64
-        for (int v = 0; v < vecs; ++v) {
-          typename unit::count_vec c = unit::zero_counts();
-          unit::flush(c, acc[m][g][v]);
-          std::uint64_t lane_counts[unit::lanes];
-          unit::store(c, lane_counts);
-#pragma GCC unroll 64
-          for (int l = 0; l < unit::lanes; ++l)
-            counts[m][g * filter_group + v * unit::lanes + l] += lane_counts[l];
-        }
-  };
-
+  typename unit::count_vec counts[Rows][Groups][vecs];
 #pragma GCC unroll 64
   for (int m = 0; m < Rows; ++m)
 #pragma GCC unroll 64
     for (int g = 0; g < Groups; ++g)
 #pragma GCC unroll 64
-      for (int v = 0; v < vecs; ++v) acc[m][g][v] = unit::zero_partial();
+      for (int v = 0; v < vecs; ++v) {
+        acc[m][g][v] = unit::zero_partial();
+        counts[m][g][v] = unit::zero_counts();
+      }
 
-  int pending = 0;  // words accumulated since the last flush
+  int pending = 0;       // words accumulated since the last flush
   std::ptrdiff_t k = 0;  // word index into the packed weights
   for (int s = 0; s < layout.segments; ++s) {
     const std::ptrdiff_t row_offset = s * layout.segment_stride;
     for (int w0 = 0; w0 < layout.segment_words;) {
       if (pending == unit::max_run) {
-        flush_all();
+#pragma GCC unroll 64
+        for (int m = 0; m < Rows; ++m)
+#pragma GCC unroll 64
+          for (int g = 0; g < Groups; ++g)
+#pragma GCC unroll 64
+            for (int v = 0; v < vecs; ++v) unit::flush(counts[m][g][v], acc[m][g][v]);
         pending = 0;
       }
       const int room = unit::max_run - pending;
@@ -111,7 +101,15 @@ inline void xnor_tile(Isa, const std::uint64_t* const* rows, const row_layout& l
       w0 += run;
     }
   }
-  flush_all();
+#pragma GCC unroll 64
+  for (int m = 0; m < Rows; ++m)
+#pragma GCC unroll 64
+    for (int g = 0; g < Groups; ++g)
+#pragma GCC unroll 64
+      for (int v = 0; v < vecs; ++v) {
+        unit::flush(counts[m][g][v], acc[m][g][v]);
+        epilogue(m, g, v, counts[m][g][v]);
+      }
 }
 
 DDNN_END_NAMESPACE

@@ -81,13 +81,13 @@ class BinaryConvLayer {
     detail::require_count(parameters.batchnorm.size(), F, "BinaryConv batchnorm");
     detail::require_finite(parameters.weights, "BinaryConv weights");
     pack_weights(parameters.weights);
-    build_border_table();
     for (std::size_t f = 0; f < F; ++f) {
       validate(parameters.batchnorm[f], "BinaryConv filter " + std::to_string(f));
       const auto folded = fold_integer(parameters.batchnorm[f], -max_sum, max_sum);
       thresholds_[f] = folded.threshold;
       if (folded.flip) flip_[f / 64] |= std::uint64_t{1} << (f % 64);
     }
+    build_count_bounds();
   }
 
   [[nodiscard]] isa_id isa() const noexcept { return kernels_->isa; }
@@ -134,9 +134,10 @@ class BinaryConvLayer {
         }
   }
 
-  // One class per distinct valid-tap range along an axis; base[] holds, per class pair and
-  // filter, valid taps + 2 * (popcount of the weights that fall on padding).
-  void build_border_table() {
+  // One border class per distinct valid-tap range along each axis. For a class, filter f's sum
+  // is s = valid_taps * C - 2 * (popcount - popcount of f's weights on padded taps), since padded
+  // input words are zero; the raw bit s >= threshold becomes popcount <= a per-class bound.
+  void build_count_bounds() {
     auto classify = [](std::size_t out, std::size_t in, std::vector<std::int32_t>& cls,
                        std::vector<std::pair<int, int>>& ranges) {
       std::map<std::pair<int, int>, int> ids;
@@ -157,11 +158,16 @@ class BinaryConvLayer {
     col_class_ = AlignedBuffer<std::int32_t>(col_cls.size());
     std::copy(col_cls.begin(), col_cls.end(), col_class_.begin());
     col_classes_ = int(cols.size());
-    base_ = AlignedBuffer<std::int32_t>(rows.size() * cols.size() * padded_filters);
+    count_bounds_ = AlignedBuffer<std::int64_t>(rows.size() * cols.size() * padded_filters);
     for (std::size_t r = 0; r < rows.size(); ++r)
       for (std::size_t c = 0; c < cols.size(); ++c)
-        for (std::size_t f = 0; f < F; ++f) {
-          int valid_taps = 0, padded_ones = 0;
+        for (std::size_t f = 0; f < padded_filters; ++f) {
+          std::int64_t& bound = count_bounds_[(r * cols.size() + c) * padded_filters + f];
+          if (f >= F) {
+            bound = -1;  // padding filters: never set
+            continue;
+          }
+          std::int64_t valid_taps = 0, padded_ones = 0;
           for (int ky = 0; ky < int(K); ++ky)
             for (int kx = 0; kx < int(K); ++kx) {
               const bool valid = ky >= rows[r].first && ky < rows[r].second &&
@@ -169,8 +175,10 @@ class BinaryConvLayer {
               if (valid) ++valid_taps;
               else padded_ones += tap_popcounts_[f * K * K + std::size_t(ky) * K + std::size_t(kx)];
             }
-          base_[(r * cols.size() + c) * padded_filters + f] =
-              valid_taps * int(In::channels) + 2 * padded_ones;
+          // s >= t  <=>  base - 2 * popcount >= t  <=>  popcount <= floor((base - t) / 2)
+          const std::int64_t base = valid_taps * std::int64_t(In::channels) + 2 * padded_ones;
+          const std::int64_t slack = base - thresholds_[f];
+          bound = slack >= 0 ? slack / 2 : -1;
         }
   }
 
@@ -182,21 +190,17 @@ class BinaryConvLayer {
     p.filters = int(F), p.groups = groups;
     p.weights = weights_.data();
     p.row_class = row_class_.data(), p.col_class = col_class_.data();
-    p.col_classes = col_classes_, p.base = base_.data();
-    p.pool.in_h = p.out_h, p.pool.in_w = p.out_w;
-    p.pool.kernel = int(Pool::kernel), p.pool.stride = int(Pool::stride), p.pool.pad = int(Pool::pad);
-    p.pool.out_h = int(output_shape::height), p.pool.out_w = int(output_shape::width);
-    p.pool.channels = int(F), p.pool.out_words = int(output_shape::words_per_pixel);
-    p.pool.row_stride = std::ptrdiff_t(conv_shape::width) * std::ptrdiff_t(padded_filters);
-    p.pool.pixel_stride = std::ptrdiff_t(padded_filters), p.pool.channel_stride = 1;
-    p.thresholds = thresholds_.data(), p.flip = flip_.data();
+    p.col_classes = col_classes_, p.count_bounds = count_bounds_.data();
+    p.pool = detail::pool_geometry_of<conv_shape, output_shape, Pool>();
+    p.flip = flip_.data();
     return p;
   }
 
   const kernel_table* kernels_;
   AlignedBuffer<std::uint64_t> weights_;
   std::vector<int> tap_popcounts_;
-  AlignedBuffer<std::int32_t> row_class_, col_class_, base_;
+  AlignedBuffer<std::int32_t> row_class_, col_class_;
+  AlignedBuffer<std::int64_t> count_bounds_;
   int col_classes_ = 0;
   AlignedBuffer<std::int32_t> thresholds_{padded_filters};
   AlignedBuffer<std::uint64_t> flip_{words_for_bits(F)};

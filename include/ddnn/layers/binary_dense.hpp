@@ -81,9 +81,12 @@ class BinaryDenseLayer {
       for (std::size_t n = 0; n < N; ++n) {
         validate(parameters.batchnorm[n], "BinaryDense output " + std::to_string(n));
         const auto folded = fold_integer(parameters.batchnorm[n], -k, k);
-        thresholds_[n] = folded.threshold;
+        // s = K - 2 * popcount >= t  <=>  popcount <= floor((K - t) / 2)
+        const std::int64_t slack = std::int64_t{k} - folded.threshold;
+        count_bounds_[n] = slack >= 0 ? slack / 2 : -1;
         if (folded.flip) flip_[n / 64] |= std::uint64_t{1} << (n % 64);
       }
+      for (std::size_t n = N; n < count_bounds_.size(); ++n) count_bounds_[n] = -1;
     }
   }
 
@@ -112,14 +115,14 @@ class BinaryDenseLayer {
     p.outputs = int(N), p.groups = groups;
     p.weights = weights_.data();
     p.logits = to_logits;
-    p.thresholds = thresholds_.data(), p.flip = flip_.data();
+    p.count_bounds = count_bounds_.data(), p.flip = flip_.data();
     p.scale = scale_.data(), p.bias = bias_.data();
     return p;
   }
 
   const kernel_table* kernels_;
   AlignedBuffer<std::uint64_t> weights_;
-  AlignedBuffer<std::int32_t> thresholds_{N};
+  AlignedBuffer<std::int64_t> count_bounds_{std::size_t(groups) * filter_group};
   AlignedBuffer<std::uint64_t> flip_{words_for_bits(N)};
   AlignedBuffer<float> scale_{N}, bias_{N};
 };

@@ -102,13 +102,7 @@ class FirstConvLayer {
     p.kernel = int(K), p.stride = int(Spec::stride), p.pad = int(Spec::pad);
     p.out_h = int(conv_shape::height), p.out_w = int(conv_shape::width), p.filters = int(F);
     p.weight_signs = signs_.data();
-    p.pool.in_h = p.out_h, p.pool.in_w = p.out_w;
-    p.pool.kernel = int(Pool::kernel), p.pool.stride = int(Pool::stride), p.pool.pad = int(Pool::pad);
-    p.pool.out_h = int(output_shape::height), p.pool.out_w = int(output_shape::width);
-    p.pool.channels = int(F), p.pool.out_words = int(output_shape::words_per_pixel);
-    // planar sums [filter][y][x]
-    p.pool.row_stride = p.out_w, p.pool.pixel_stride = 1;
-    p.pool.channel_stride = std::ptrdiff_t(p.out_h) * p.out_w;
+    p.pool = detail::pool_geometry_of<conv_shape, output_shape, Pool>();
     p.int_thresholds = int_thresholds_.data(), p.float_thresholds = float_thresholds_.data();
     p.flip = flip_.data();
     return p;

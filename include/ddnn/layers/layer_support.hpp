@@ -10,6 +10,7 @@
 #include "ddnn/core/aligned_buffer.hpp"
 #include "ddnn/core/error.hpp"
 #include "ddnn/core/shape.hpp"
+#include "ddnn/kernels/plans.hpp"
 
 DDNN_BEGIN_NAMESPACE
 namespace detail {
@@ -38,6 +39,17 @@ template <class Expected, class Got>
 struct input_shape_of_layer {
   static constexpr bool matches = std::is_same_v<Expected, Got>;
 };
+
+/// The pool geometry a kernel plan needs, from a conv shape, its pooled shape and the window.
+template <class ConvShape, class OutShape, class Pool>
+[[nodiscard]] constexpr pool_geometry pool_geometry_of() noexcept {
+  pool_geometry g;
+  g.in_h = int(ConvShape::height), g.in_w = int(ConvShape::width);
+  g.kernel = int(Pool::kernel), g.stride = int(Pool::stride), g.pad = int(Pool::pad);
+  g.out_h = int(OutShape::height), g.out_w = int(OutShape::width);
+  g.words = int(OutShape::words_per_pixel);
+  return g;
+}
 
 }  // namespace detail
 DDNN_END_NAMESPACE
