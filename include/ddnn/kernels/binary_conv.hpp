@@ -14,7 +14,7 @@ DDNN_BEGIN_NAMESPACE
 static_assert(std::endian::native == std::endian::little,
               "ddnn's kernels write 8-filter groups as bytes of little-endian 64-bit words");
 
-template <class Isa, int Rows>
+template <class Isa, int Rows, int SegmentWords>
 inline void binary_conv_rows(Isa isa, const binary_conv_plan& p, const std::uint64_t* padded,
                              int first_pixel, std::uint64_t* raw) noexcept {
   using unit = popcount_unit<Isa>;
@@ -37,7 +37,7 @@ inline void binary_conv_rows(Isa isa, const binary_conv_plan& p, const std::uint
   }
   for (int g = 0; g < p.groups; ++g) {
     unsigned bits[Rows] = {};
-    xnor_tile<Isa, Rows, 1>(isa, rows, layout, p.weights + g * group_stride, group_stride,
+    xnor_tile<Isa, Rows, 1, SegmentWords>(isa, rows, layout, p.weights + g * group_stride, group_stride,
                             [&](int m, int, int v, typename unit::count_vec counts) noexcept {
                               bits[m] |= unit::le_mask(counts, bounds[m] + g * filter_group +
                                                                    v * unit::lanes)
@@ -45,6 +45,17 @@ inline void binary_conv_rows(Isa isa, const binary_conv_plan& p, const std::uint
                             });
     for (int m = 0; m < Rows; ++m) out[m][g] = static_cast<unsigned char>(bits[m]);
   }
+}
+
+template <class Isa, int SegmentWords>
+inline void binary_conv_pixels(Isa isa, const binary_conv_plan& p, const std::uint64_t* padded,
+                               std::uint64_t* raw) noexcept {
+  constexpr int block = tile_config<Isa>::conv_rows;
+  const int pixels = p.out_h * p.out_w;
+  int pixel = 0;
+  for (; pixel + block <= pixels; pixel += block)
+    binary_conv_rows<Isa, block, SegmentWords>(isa, p, padded, pixel, raw);
+  for (; pixel < pixels; ++pixel) binary_conv_rows<Isa, 1, SegmentWords>(isa, p, padded, pixel, raw);
 }
 
 template <class Isa>
@@ -65,11 +76,15 @@ void binary_conv_forward(Isa isa, const binary_conv_plan& p, const std::uint64_t
   // Groups fill whole bytes; words a filter count of 8k+... leaves partly unwritten start at zero.
   std::memset(raw, 0, std::size_t(pixels) * std::size_t(p.pool.words) * sizeof(std::uint64_t));
 
-  constexpr int block = tile_config<Isa>::conv_rows;
-  int pixel = 0;
-  for (; pixel + block <= pixels; pixel += block)
-    binary_conv_rows<Isa, block>(isa, p, padded, pixel, raw);
-  for (; pixel < pixels; ++pixel) binary_conv_rows<Isa, 1>(isa, p, padded, pixel, raw);
+  // A patch row is kernel * in_words words; common lengths get a fully unrolled tile.
+  switch (p.kernel * p.in_words) {
+    case 1: binary_conv_pixels<Isa, 1>(isa, p, padded, raw); break;
+    case 2: binary_conv_pixels<Isa, 2>(isa, p, padded, raw); break;
+    case 3: binary_conv_pixels<Isa, 3>(isa, p, padded, raw); break;
+    case 5: binary_conv_pixels<Isa, 5>(isa, p, padded, raw); break;
+    case 6: binary_conv_pixels<Isa, 6>(isa, p, padded, raw); break;
+    default: binary_conv_pixels<Isa, 0>(isa, p, padded, raw); break;
+  }
 
   if (p.pool.pools()) pool_bits_flip(isa, p.pool, raw, p.flip, output);
   else flip_bits(isa, pixels, p.pool.words, output, p.flip, output);

@@ -5,6 +5,7 @@
 #pragma once
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <type_traits>
 
 #include "ddnn/arch/xsimd_arch.hpp"
@@ -20,12 +21,49 @@ namespace detail {
 /// Scratch carved into typed pieces.
 template <class Acc>
 struct first_conv_scratch {
-  std::uint64_t* raw;          // [out_h][out_w][words] raw threshold bits
-  Acc* planes;                 // [channels][in_h + 2 pad][in_w + 2 pad]
-  Acc* row;                    // one output row of sums
-  std::ptrdiff_t* offsets;     // [filter][tap]: tap offsets, positive taps first (8-bit input)
-  std::int32_t* tap_info;      // [filter]: positive tap count (8-bit) / [filter][tap] sign (float)
+  Acc* planes;              // [channels][in_h + 2 pad][in_w + 2 pad]
+  Acc* sums;                // [out_h][out_w]: one filter's conv sums
+  Acc* column_max;          // [out_w]: max over a pool window's rows
+  std::ptrdiff_t* offsets;  // [filter][tap]: tap offsets, positive taps first (8-bit input)
+  std::int32_t* tap_info;   // [filter]: positive tap count (8-bit) / [filter][tap] sign (float)
 };
+
+/// Max-pools one filter's sums (padding never wins) and sets bit `bit` of each pooled pixel's
+/// word where the max reaches the threshold. Max then threshold equals the OR of thresholded
+/// bits because BatchNorm+sign is monotone (rising here; falling channels flip afterwards).
+/// `lane` has room for 2 * (in_w + 2 * pad + kernel) values.
+template <class Isa, class Acc>
+inline void pool_threshold_plane(Isa, const pool_geometry& g, const Acc* sums, Acc* lane,
+                                 Acc threshold, std::uint64_t bit, std::uint64_t* out_words,
+                                 int words) noexcept {
+  const int in_w = g.in_w, in_h = g.in_h, kernel = g.kernel, stride = g.stride, pad = g.pad;
+  const int padded_w = in_w + 2 * pad;
+  // Padding cells hold the lowest value, so a window never needs clipping along x; every window
+  // holds at least one real column because 2 * pad <= kernel.
+  const Acc lowest = std::numeric_limits<Acc>::lowest();
+  for (int x = 0; x < pad; ++x) lane[x] = lane[pad + in_w + x] = lowest;
+  Acc* column_max = lane + pad;
+  Acc* window = lane + padded_w + kernel;
+  for (int py = 0; py < g.out_h; ++py) {
+    const int y_origin = py * stride - pad;
+    const int y_begin = y_origin < 0 ? 0 : y_origin;
+    const int y_end = y_origin + kernel > in_h ? in_h : y_origin + kernel;
+    const Acc* first_row = sums + std::ptrdiff_t(y_begin) * in_w;
+    for (int x = 0; x < in_w; ++x) column_max[x] = first_row[x];
+    for (int y = y_begin + 1; y < y_end; ++y) {
+      const Acc* r = sums + std::ptrdiff_t(y) * in_w;
+      for (int x = 0; x < in_w; ++x) column_max[x] = r[x] > column_max[x] ? r[x] : column_max[x];
+    }
+    // window[x] = max of the window starting at padded column x (full-width passes).
+    for (int x = 0; x < padded_w; ++x) window[x] = lane[x];
+    for (int j = 1; j < kernel; ++j)
+      for (int x = 0; x + j < padded_w; ++x)
+        window[x] = lane[x + j] > window[x] ? lane[x + j] : window[x];
+    std::uint64_t* out_row = out_words + std::ptrdiff_t(py) * g.out_w * words;
+    for (int px = 0; px < g.out_w; ++px)
+      out_row[std::ptrdiff_t(px) * words] |= window[px * stride] >= threshold ? bit : 0;
+  }
+}
 }  // namespace detail
 
 /// Returns false (and leaves the output unspecified) when a float input value is not finite.
@@ -45,12 +83,12 @@ bool first_conv_forward(Isa isa, const first_conv_plan& plan, const In* input,
 
   auto* bytes = static_cast<unsigned char*>(scratch);
   detail::first_conv_scratch<Acc> s{};
-  s.raw = p.pool.pools() ? reinterpret_cast<std::uint64_t*>(bytes) : output;
-  bytes += p.pool.pools() ? std::size_t(out_pixels) * words * 8 : 0;
   s.planes = reinterpret_cast<Acc*>(bytes);
   bytes += std::size_t(plane) * p.channels * sizeof(Acc);
-  s.row = reinterpret_cast<Acc*>(bytes);
-  bytes += std::size_t(p.out_w) * sizeof(Acc);
+  s.sums = reinterpret_cast<Acc*>(bytes);
+  bytes += std::size_t(out_pixels) * sizeof(Acc);
+  s.column_max = reinterpret_cast<Acc*>(bytes);
+  bytes += 2 * std::size_t(p.out_w + 2 * p.pool.pad + p.pool.kernel) * sizeof(Acc);
   bytes += (8 - reinterpret_cast<std::uintptr_t>(bytes) % 8) % 8;
   s.offsets = reinterpret_cast<std::ptrdiff_t*>(bytes);
   bytes += std::size_t(taps) * p.filters * sizeof(std::ptrdiff_t);
@@ -59,17 +97,25 @@ bool first_conv_forward(Isa isa, const first_conv_plan& plan, const In* input,
   // Planar, zero-padded copy of the input.
   const int in_h = p.in_h, in_w = p.in_w, channels = p.channels, pad = p.pad;
   Acc* const planes = s.planes;
-  for (std::ptrdiff_t i = 0; i < plane * channels; ++i) planes[i] = Acc(0);
-  for (int c = 0; c < channels; ++c)
-    for (int y = 0; y < in_h; ++y) {
-      const In* in_row = input + std::ptrdiff_t(y) * in_w * channels + c;
-      Acc* plane_row = planes + c * plane + std::ptrdiff_t(y + pad) * pw + pad;
-      if constexpr (is_float) {
-        for (int x = 0; x < in_w; ++x)
-          if (!__builtin_isfinite(in_row[std::ptrdiff_t(x) * channels])) return false;
+  if (pad > 0) {  // zero the border only; the interior is overwritten below
+    for (int c = 0; c < channels; ++c)
+      for (int y = 0; y < ph; ++y) {
+        Acc* r = planes + c * plane + std::ptrdiff_t(y) * pw;
+        const bool border_row = y < pad || y >= pad + in_h;
+        for (int x = 0; x < pw; ++x)
+          if (border_row || x < pad || x >= pad + in_w) r[x] = Acc(0);
       }
-      for (int x = 0; x < in_w; ++x) plane_row[x] = Acc(in_row[std::ptrdiff_t(x) * channels]);
+  }
+  for (int y = 0; y < in_h; ++y) {
+    const In* in_row = input + std::ptrdiff_t(y) * in_w * channels;
+    Acc* plane_row = planes + std::ptrdiff_t(y + pad) * pw + pad;
+    if constexpr (is_float) {
+      for (int i = 0; i < in_w * channels; ++i)
+        if (!__builtin_isfinite(in_row[i])) return false;
     }
+    for (int x = 0; x < in_w; ++x)
+      for (int c = 0; c < channels; ++c) plane_row[c * plane + x] = Acc(in_row[x * channels + c]);
+  }
 
   // Tap tables. 8-bit: per filter, offsets of +1 taps then -1 taps (integer sums commute).
   // Float: per filter, offsets in (ky, kx, c) order and a sign per tap.
@@ -94,31 +140,60 @@ bool first_conv_forward(Isa isa, const first_conv_plan& plan, const In* input,
   const Acc* thresholds = nullptr;
   if constexpr (is_float) thresholds = p.float_thresholds;
   else thresholds = p.int_thresholds;
-  for (std::ptrdiff_t i = 0; i < out_pixels * words; ++i) s.raw[i] = 0;
+  for (std::ptrdiff_t i = 0; i < std::ptrdiff_t(p.pool.out_h) * p.pool.out_w * words; ++i)
+    output[i] = 0;
 
   using arch = xsimd_arch_t<Isa>;
   const int out_h = p.out_h, out_w = p.out_w, stride = p.stride;
-  Acc* const row = s.row;
   for (int f = 0; f < p.filters; ++f) {
     const std::ptrdiff_t* off = s.offsets + std::ptrdiff_t(f) * taps;
     const std::int32_t* info = s.tap_info + std::ptrdiff_t(f) * taps;
     const int positive = is_float ? 0 : s.tap_info[f];
     const Acc threshold = thresholds[f];
-    const std::uint64_t bit = std::uint64_t{1} << (f % 64);
-    std::uint64_t* raw_f = s.raw + f / 64;
     for (int oy = 0; oy < out_h; ++oy) {
+      Acc* const row = s.sums + std::ptrdiff_t(oy) * out_w;
       const Acc* in_row = planes + std::ptrdiff_t(oy) * stride * pw;
       int ox = 0;
       if constexpr (!std::is_void_v<arch>) {
         using batch = xsimd::batch<Acc, arch>;
         constexpr int lanes = int(batch::size);
         if (stride == 1) {
+          // Two column vectors per step: independent accumulator chains share each offset load.
+          for (; ox + 2 * lanes <= out_w; ox += 2 * lanes) {
+            const Acc* at = in_row + ox;
+            batch acc0(Acc(0)), acc1(Acc(0));
+            if constexpr (is_float) {
+              const batch negate(-0.0f), keep(0.0f);
+#pragma GCC unroll 4
+              for (int t = 0; t < taps; ++t) {
+                const batch sign = info[t] ? negate : keep;
+                acc0 = acc0 + (batch::load_unaligned(at + off[t]) ^ sign);
+                acc1 = acc1 + (batch::load_unaligned(at + off[t] + lanes) ^ sign);
+              }
+            } else {
+              batch minus0(Acc(0)), minus1(Acc(0));
+              int t = 0;
+#pragma GCC unroll 4
+              for (; t < positive; ++t) {
+                acc0 += batch::load_unaligned(at + off[t]);
+                acc1 += batch::load_unaligned(at + off[t] + lanes);
+              }
+#pragma GCC unroll 4
+              for (; t < taps; ++t) {
+                minus0 += batch::load_unaligned(at + off[t]);
+                minus1 += batch::load_unaligned(at + off[t] + lanes);
+              }
+              acc0 -= minus0;
+              acc1 -= minus1;
+            }
+            acc0.store_unaligned(row + ox);
+            acc1.store_unaligned(row + ox + lanes);
+          }
           for (; ox + lanes <= out_w; ox += lanes) {
             const Acc* at = in_row + ox;
             batch acc(Acc(0));
             if constexpr (is_float) {
-              const batch negate(-0.0f);
-              const batch keep(0.0f);
+              const batch negate(-0.0f), keep(0.0f);
               for (int t = 0; t < taps; ++t)
                 acc = acc + (batch::load_unaligned(at + off[t]) ^ (info[t] ? negate : keep));
             } else {
@@ -146,13 +221,12 @@ bool first_conv_forward(Isa isa, const first_conv_plan& plan, const In* input,
         }
         row[ox] = acc;
       }
-      std::uint64_t* raw_row = raw_f + std::ptrdiff_t(oy) * out_w * words;
-      for (int x = 0; x < out_w; ++x) raw_row[std::ptrdiff_t(x) * words] |= row[x] >= threshold ? bit : 0;
     }
+    detail::pool_threshold_plane(isa, p.pool, s.sums, s.column_max, threshold,
+                                 std::uint64_t{1} << (f % 64), output + f / 64, words);
   }
-
-  if (p.pool.pools()) pool_bits_flip(isa, p.pool, s.raw, p.flip, output);
-  else flip_bits(isa, out_pixels, words, output, p.flip, output);
+  const std::ptrdiff_t pooled = std::ptrdiff_t(p.pool.out_h) * p.pool.out_w;
+  flip_bits(isa, pooled, words, output, p.flip, output);
   return true;
 }
 

@@ -73,16 +73,16 @@ struct first_conv_plan {
   const std::uint64_t* flip = nullptr;           ///< applied after pooling
 };
 
-/// Bytes of scratch a first-layer conv needs: the raw bit map, the padded planar input and one
-/// output row of sums (4-byte values), and the per-filter tap tables.
+/// Bytes of scratch a first-layer conv needs: the padded planar input, one filter's sums and a
+/// row of column maxima (4-byte values), and the per-filter tap tables.
 [[nodiscard]] constexpr std::size_t scratch_bytes(const first_conv_plan& p) noexcept {
-  const std::size_t raw = std::size_t(p.out_h) * std::size_t(p.out_w) * std::size_t(p.pool.words) * 8;
   const std::size_t planes =
       std::size_t(p.channels) * std::size_t(p.in_h + 2 * p.pad) * std::size_t(p.in_w + 2 * p.pad) * 4;
-  const std::size_t row = std::size_t(p.out_w) * 4;
+  const std::size_t sums = std::size_t(p.out_h) * std::size_t(p.out_w) * 4;
+  const std::size_t column_max = 2 * std::size_t(p.out_w + 2 * p.pool.pad + p.pool.kernel) * 4;
   const std::size_t taps = std::size_t(p.kernel) * std::size_t(p.kernel) * std::size_t(p.channels);
   const std::size_t tables = taps * std::size_t(p.filters) * (sizeof(std::ptrdiff_t) + 4);
-  return raw + planes + row + 8 + tables + std::size_t(p.filters) * 4;
+  return planes + sums + column_max + 8 + tables + std::size_t(p.filters) * 4;
 }
 
 DDNN_END_NAMESPACE
