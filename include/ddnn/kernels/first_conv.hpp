@@ -13,9 +13,13 @@
 
 DDNN_BEGIN_NAMESPACE
 
-/// The accumulator type of the first layer for an input element type.
+/// True when every sum of `taps` 8-bit values (and a threshold one past it) fits in int16, so
+/// the kernel may accumulate twice as many lanes per vector.
 template <class In>
-using first_conv_acc_t = std::conditional_t<std::is_floating_point_v<In>, float, std::int32_t>;
+[[nodiscard]] constexpr bool first_conv_fits_int16(int taps) noexcept {
+  const long largest = std::is_same_v<In, std::uint8_t> ? 255 : 128;
+  return !std::is_floating_point_v<In> && largest * taps + 1 <= 32767;
+}
 
 namespace detail {
 /// Scratch carved into typed pieces.
@@ -64,16 +68,26 @@ inline void pool_threshold_plane(Isa, const pool_geometry& g, const Acc* sums, A
       out_row[std::ptrdiff_t(px) * words] |= window[px * stride] >= threshold ? bit : 0;
   }
 }
+
+template <int Channels, class In, class Acc>
+inline void deinterleave(const In* in_row, int width, Acc* plane_row, std::ptrdiff_t plane) noexcept {
+  for (int c = 0; c < Channels; ++c) {
+    Acc* out = plane_row + c * plane;
+    for (int x = 0; x < width; ++x) out[x] = Acc(in_row[x * Channels + c]);
+  }
+}
 }  // namespace detail
 
 /// Returns false (and leaves the output unspecified) when a float input value is not finite.
-template <class Isa, class In>
+/// Acc is float for float input, int16_t or int32_t for 8-bit input (see first_conv_fits_int16).
+template <class Isa, class In, class Acc>
 bool first_conv_forward(Isa isa, const first_conv_plan& plan, const In* input,
                         std::uint64_t* output, void* scratch) noexcept {
+  static_assert(std::is_floating_point_v<In> == std::is_floating_point_v<Acc>,
+                "first_conv_forward accumulates float input in float and 8-bit input in integers");
   // A local copy: stores through the int32/float scratch could otherwise alias the plan's fields
   // and force a reload of every extent on every iteration.
   const first_conv_plan p = plan;
-  using Acc = first_conv_acc_t<In>;
   constexpr bool is_float = std::is_floating_point_v<In>;
   const int ph = p.in_h + 2 * p.pad, pw = p.in_w + 2 * p.pad;
   const std::ptrdiff_t plane = std::ptrdiff_t(ph) * pw;
@@ -101,9 +115,11 @@ bool first_conv_forward(Isa isa, const first_conv_plan& plan, const In* input,
     for (int c = 0; c < channels; ++c)
       for (int y = 0; y < ph; ++y) {
         Acc* r = planes + c * plane + std::ptrdiff_t(y) * pw;
-        const bool border_row = y < pad || y >= pad + in_h;
-        for (int x = 0; x < pw; ++x)
-          if (border_row || x < pad || x >= pad + in_w) r[x] = Acc(0);
+        if (y < pad || y >= pad + in_h) {
+          for (int x = 0; x < pw; ++x) r[x] = Acc(0);
+        } else {
+          for (int x = 0; x < pad; ++x) r[x] = r[pad + in_w + x] = Acc(0);
+        }
       }
   }
   for (int y = 0; y < in_h; ++y) {
@@ -113,8 +129,16 @@ bool first_conv_forward(Isa isa, const first_conv_plan& plan, const In* input,
       for (int i = 0; i < in_w * channels; ++i)
         if (!__builtin_isfinite(in_row[i])) return false;
     }
-    for (int x = 0; x < in_w; ++x)
-      for (int c = 0; c < channels; ++c) plane_row[c * plane + x] = Acc(in_row[x * channels + c]);
+    // HWC -> planar; a compile-time channel count lets the compiler vectorise the transpose.
+    switch (channels) {
+      case 1: detail::deinterleave<1>(in_row, in_w, plane_row, plane); break;
+      case 2: detail::deinterleave<2>(in_row, in_w, plane_row, plane); break;
+      case 3: detail::deinterleave<3>(in_row, in_w, plane_row, plane); break;
+      case 4: detail::deinterleave<4>(in_row, in_w, plane_row, plane); break;
+      default:
+        for (int x = 0; x < in_w; ++x)
+          for (int c = 0; c < channels; ++c) plane_row[c * plane + x] = Acc(in_row[x * channels + c]);
+    }
   }
 
   // Tap tables. 8-bit: per filter, offsets of +1 taps then -1 taps (integer sums commute).
@@ -137,7 +161,8 @@ bool first_conv_forward(Isa isa, const first_conv_plan& plan, const In* input,
     if (!is_float) s.tap_info[f] = positive;
   }
 
-  const Acc* thresholds = nullptr;
+  using Threshold = std::conditional_t<is_float, float, std::int32_t>;
+  const Threshold* thresholds = nullptr;
   if constexpr (is_float) thresholds = p.float_thresholds;
   else thresholds = p.int_thresholds;
   for (std::ptrdiff_t i = 0; i < std::ptrdiff_t(p.pool.out_h) * p.pool.out_w * words; ++i)
@@ -149,7 +174,16 @@ bool first_conv_forward(Isa isa, const first_conv_plan& plan, const In* input,
     const std::ptrdiff_t* off = s.offsets + std::ptrdiff_t(f) * taps;
     const std::int32_t* info = s.tap_info + std::ptrdiff_t(f) * taps;
     const int positive = is_float ? 0 : s.tap_info[f];
-    const Acc threshold = thresholds[f];
+    // Clamped into Acc: every sum lies strictly inside Acc's range (first_conv_fits_int16), so a
+    // threshold beyond it compares the same as the range's end.
+    Acc threshold;
+    if constexpr (is_float) {
+      threshold = thresholds[f];
+    } else {
+      const auto t = thresholds[f];
+      constexpr auto lo = std::numeric_limits<Acc>::lowest(), hi = std::numeric_limits<Acc>::max();
+      threshold = t < lo ? lo : (t > hi ? hi : Acc(t));
+    }
     for (int oy = 0; oy < out_h; ++oy) {
       Acc* const row = s.sums + std::ptrdiff_t(oy) * out_w;
       const Acc* in_row = planes + std::ptrdiff_t(oy) * stride * pw;

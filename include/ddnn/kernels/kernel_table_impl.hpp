@@ -24,7 +24,13 @@ struct kernel_entry_points {
   template <class In>
   static bool first_conv(const first_conv_plan& p, const In* in, std::uint64_t* out,
                          void* scratch) noexcept {
-    return first_conv_forward(Isa{}, p, in, out, scratch);
+    if constexpr (std::is_floating_point_v<In>) {
+      return first_conv_forward<Isa, In, float>(Isa{}, p, in, out, scratch);
+    } else {
+      if (first_conv_fits_int16<In>(p.kernel * p.kernel * p.channels))
+        return first_conv_forward<Isa, In, std::int16_t>(Isa{}, p, in, out, scratch);
+      return first_conv_forward<Isa, In, std::int32_t>(Isa{}, p, in, out, scratch);
+    }
   }
   static std::uint64_t ceiling(std::uint64_t iterations, std::uint64_t seed) noexcept {
     return popcount_ceiling(Isa{}, iterations, seed);
