@@ -241,6 +241,21 @@ bool first_conv_forward(Isa isa, const first_conv_plan& plan, const In* input,
           }
         }
       }
+      if (std::is_void_v<arch> && stride == 1) {
+        // No SIMD batch type: whole-row passes per tap, which compilers vectorise on any target;
+        // each output still adds its taps in the defined order.
+        for (int x = 0; x < out_w; ++x) row[x] = Acc(0);
+        for (int t = 0; t < taps; ++t) {
+          const Acc* src = in_row + off[t];
+          const bool subtract = is_float ? info[t] != 0 : t >= positive;
+          if (subtract) {
+            for (int x = 0; x < out_w; ++x) row[x] = row[x] - src[x];
+          } else {
+            for (int x = 0; x < out_w; ++x) row[x] = row[x] + src[x];
+          }
+        }
+        ox = out_w;
+      }
       for (; ox < out_w; ++ox) {
         const Acc* at = in_row + std::ptrdiff_t(ox) * stride;
         Acc acc = Acc(0);
