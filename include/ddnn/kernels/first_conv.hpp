@@ -15,8 +15,9 @@ DDNN_BEGIN_NAMESPACE
 
 /// True when every sum of `taps` 8-bit values (and a threshold one past it) fits in int16, so
 /// the kernel may accumulate twice as many lanes per vector.
-template <class In>
-[[nodiscard]] constexpr bool first_conv_fits_int16(int taps) noexcept {
+/// (Templated on the ISA like everything a kernel calls, so no two ISA objects share a symbol.)
+template <class Isa, class In>
+[[nodiscard]] constexpr bool first_conv_fits_int16(Isa, int taps) noexcept {
   const long largest = std::is_same_v<In, std::uint8_t> ? 255 : 128;
   return !std::is_floating_point_v<In> && largest * taps + 1 <= 32767;
 }
@@ -69,8 +70,9 @@ inline void pool_threshold_plane(Isa, const pool_geometry& g, const Acc* sums, A
   }
 }
 
-template <int Channels, class In, class Acc>
-inline void deinterleave(const In* in_row, int width, Acc* plane_row, std::ptrdiff_t plane) noexcept {
+template <int Channels, class Isa, class In, class Acc>
+inline void deinterleave(Isa, const In* in_row, int width, Acc* plane_row,
+                         std::ptrdiff_t plane) noexcept {
   for (int c = 0; c < Channels; ++c) {
     Acc* out = plane_row + c * plane;
     for (int x = 0; x < width; ++x) out[x] = Acc(in_row[x * Channels + c]);
@@ -131,10 +133,10 @@ bool first_conv_forward(Isa isa, const first_conv_plan& plan, const In* input,
     }
     // HWC -> planar; a compile-time channel count lets the compiler vectorise the transpose.
     switch (channels) {
-      case 1: detail::deinterleave<1>(in_row, in_w, plane_row, plane); break;
-      case 2: detail::deinterleave<2>(in_row, in_w, plane_row, plane); break;
-      case 3: detail::deinterleave<3>(in_row, in_w, plane_row, plane); break;
-      case 4: detail::deinterleave<4>(in_row, in_w, plane_row, plane); break;
+      case 1: detail::deinterleave<1>(isa, in_row, in_w, plane_row, plane); break;
+      case 2: detail::deinterleave<2>(isa, in_row, in_w, plane_row, plane); break;
+      case 3: detail::deinterleave<3>(isa, in_row, in_w, plane_row, plane); break;
+      case 4: detail::deinterleave<4>(isa, in_row, in_w, plane_row, plane); break;
       default:
         for (int x = 0; x < in_w; ++x)
           for (int c = 0; c < channels; ++c) plane_row[c * plane + x] = Acc(in_row[x * channels + c]);

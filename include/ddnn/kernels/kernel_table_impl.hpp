@@ -27,7 +27,7 @@ struct kernel_entry_points {
     if constexpr (std::is_floating_point_v<In>) {
       return first_conv_forward<Isa, In, float>(Isa{}, p, in, out, scratch);
     } else {
-      if (first_conv_fits_int16<In>(p.kernel * p.kernel * p.channels))
+      if (first_conv_fits_int16<Isa, In>(Isa{}, p.kernel * p.kernel * p.channels))
         return first_conv_forward<Isa, In, std::int16_t>(Isa{}, p, in, out, scratch);
       return first_conv_forward<Isa, In, std::int32_t>(Isa{}, p, in, out, scratch);
     }
