@@ -71,7 +71,7 @@ void binary_conv_forward(Isa isa, const binary_conv_plan& p, const std::uint64_t
                 input + std::size_t(y) * p.in_w * p.in_words,
                 std::size_t(p.in_w) * p.in_words * sizeof(std::uint64_t));
   // Without pooling the raw bits go straight to the output and are flipped in place.
-  std::uint64_t* raw = p.pool.pools() ? padded + padded_words : output;
+  std::uint64_t* raw = (p.pool.kernel != 1 || p.pool.stride != 1) ? padded + padded_words : output;
   const std::ptrdiff_t pixels = std::ptrdiff_t(p.out_h) * p.out_w;
   // Groups fill whole bytes; words a filter count of 8k+... leaves partly unwritten start at zero.
   std::memset(raw, 0, std::size_t(pixels) * std::size_t(p.pool.words) * sizeof(std::uint64_t));
@@ -86,7 +86,7 @@ void binary_conv_forward(Isa isa, const binary_conv_plan& p, const std::uint64_t
     default: binary_conv_pixels<Isa, 0>(isa, p, padded, raw); break;
   }
 
-  if (p.pool.pools()) pool_bits_flip(isa, p.pool, raw, p.flip, output);
+  if ((p.pool.kernel != 1 || p.pool.stride != 1)) pool_bits_flip(isa, p.pool, raw, p.flip, output);
   else flip_bits(isa, pixels, p.pool.words, output, p.flip, output);
 }
 

@@ -1,5 +1,7 @@
 // Kernel plans: plain, ISA-independent descriptions of one layer's work (geometry plus pointers
 // into parameters the layer owns). Layers build them once; every ISA's kernel reads the same plan.
+// Plans hold data only: a member function called from a kernel would be compiled into every ISA's
+// object as one weak symbol (tests/cmake/check_weak_symbols.cmake).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -18,7 +20,6 @@ struct pool_geometry {
   int kernel = 1, stride = 1, pad = 0;
   int out_h = 0, out_w = 0;  ///< pooled extent
   int words = 0;             ///< words per pixel (channels / 64, rounded up)
-  [[nodiscard]] constexpr bool pools() const noexcept { return kernel != 1 || stride != 1; }
 };
 
 /// Binary input and weights: XNOR-popcount conv, exact zero padding, fused max-pool, thresholds.
