@@ -24,7 +24,7 @@ TEST_CASE_TEMPLATE("MaxPool on bits equals the float max-pool of +1/-1 values", 
   using In = typename Case::input;
   using Pool = typename Case::pool;
   using Out = typename Pool::template output_shape<In>;
-  std::mt19937 rng(std::uint32_t(In::size));
+  std::mt19937 rng{std::uint32_t(In::size)};
   for (int trial = 0; trial < 4; ++trial) {
     const auto values = ref::random_signs(rng, In::size);
     ref::dims out_dims{};
