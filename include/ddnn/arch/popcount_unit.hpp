@@ -11,7 +11,7 @@
 //   le_mask(counts, bounds) bit l set when lane l's count <= bounds[l] (int64)
 //   opaque(v)               hides v's value from the optimiser (benchmarks of the ceiling)
 // Everything is a static member of a specialisation over the ISA tag, so the code for two ISAs
-// can never share a symbol (see tests/check_weak_symbols.cmake).
+// can never share a symbol (see tests/cmake/check_weak_symbols.cmake).
 #pragma once
 #include "ddnn/arch/isa.hpp"
 
