@@ -1,0 +1,82 @@
+// ExitBranch: an exit head (a layer producing float logits, e.g. BinaryDense<C, Output::logits>)
+// plus a confidence criterion and a runtime threshold stored with the model. Given a feature map
+// it returns the logits, the predicted class, the confidence measure and whether the sample exits.
+#pragma once
+#include <cstddef>
+#include <utility>
+
+#include "ddnn/core/tensor.hpp"
+#include "ddnn/exits/confidence.hpp"
+#include "ddnn/layers/binary_dense.hpp"
+
+DDNN_BEGIN_NAMESPACE
+
+template <ShapeType In, class Spec>
+class ExitBranchLayer;
+
+/// Spec: `ExitBranch<BinaryDense<10, Output::logits>>` (the paper's rule) or
+/// `ExitBranch<BinaryDense<10, Output::logits>, MaxProbability>`.
+template <class HeadSpec, ConfidenceCriterion Criterion = NormalizedEntropy>
+struct ExitBranch {
+  static_assert(HeadSpec::produces == Output::logits,
+                "ExitBranch requires a head that produces logits (BinaryDense<C, Output::logits>)");
+  static_assert(HeadSpec::outputs >= 2, "ExitBranch requires at least 2 classes");
+  using head_spec = HeadSpec;
+  using criterion = Criterion;
+  static constexpr std::size_t classes = HeadSpec::outputs;
+  template <ShapeType In>
+  using bind = ExitBranchLayer<In, ExitBranch>;
+};
+
+/// What an exit branch says about one sample.
+template <std::size_t Classes>
+struct ExitDecision {
+  Tensor<float, Vector<Classes>> logits;
+  std::size_t predicted = 0;  ///< argmax of the logits
+  double measure = 0.0;       ///< the criterion's confidence measure
+  bool exits = false;         ///< the criterion's verdict at the branch's threshold
+};
+
+template <ShapeType In, class Spec>
+class ExitBranchLayer {
+ public:
+  using input_shape = In;
+  using spec_type = Spec;
+  using head_type = typename Spec::head_spec::template bind<In>;
+  using criterion = typename Spec::criterion;
+  static constexpr std::size_t classes = Spec::classes;
+
+  /// Throws ddnn::error when the head's parameters are invalid or threshold is outside [0, 1].
+  ExitBranchLayer(const DenseParameters& head, double threshold, isa_id isa = best_isa())
+      : head_(head, isa), threshold_(threshold) {
+    validate_threshold(threshold, "ExitBranch");
+  }
+
+  [[nodiscard]] double threshold() const noexcept { return threshold_; }
+  void set_threshold(double threshold) {
+    validate_threshold(threshold, "ExitBranch");
+    threshold_ = threshold;
+  }
+  [[nodiscard]] const head_type& head() const noexcept { return head_; }
+
+  [[nodiscard]] ExitDecision<classes> operator()(const BitTensor<In>& features) const {
+    ExitDecision<classes> d;
+    head_.forward(features, d.logits);
+    decide(d);
+    return d;
+  }
+
+  /// Fills predicted/measure/exits from d.logits (for logits that came from elsewhere, such as
+  /// an aggregator).
+  void decide(ExitDecision<classes>& d) const {
+    d.predicted = argmax(d.logits.values());
+    d.measure = criterion::measure(d.logits.values());
+    d.exits = criterion::exits(d.measure, threshold_);
+  }
+
+ private:
+  head_type head_;
+  double threshold_;
+};
+
+DDNN_END_NAMESPACE
