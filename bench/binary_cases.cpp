@@ -15,7 +15,8 @@ namespace {
 
 using ConvLayer = ddnn::BinaryConv<64, 3, 1, 1>::bind<ddnn::Shape<16, 16, 64>>;
 using DenseLayer = ddnn::BinaryDense<256>::bind<ddnn::Vector<1024>>;
-using FirstLayer = ddnn::FirstConv<4, 3, 1, 1, ddnn::MaxPool<3, 2, 1>>::bind<ddnn::Shape<32, 32, 3>>;
+using FirstLayer =
+    ddnn::FirstConv<4, 3, 1, 1, ddnn::MaxPool<3, 2, 1>>::bind<ddnn::Shape<32, 32, 3>>;
 
 constexpr std::uint64_t ceiling_iterations = 4096;
 
@@ -26,7 +27,8 @@ std::vector<float> random_signs(std::mt19937& rng, std::size_t n) {
 }
 
 /// Random BatchNorm whose threshold lands inside [-range, range].
-std::vector<ddnn::BatchNorm> random_batchnorm(std::mt19937& rng, std::size_t channels, float range) {
+std::vector<ddnn::BatchNorm> random_batchnorm(std::mt19937& rng, std::size_t channels,
+                                              float range) {
   std::uniform_real_distribution<float> unit(-1.0f, 1.0f);
   std::vector<ddnn::BatchNorm> bn(channels);
   for (auto& b : bn) {
@@ -106,12 +108,14 @@ void bm_popcount_ceiling(benchmark::State& state, ddnn::isa_id isa) {
 void register_binary_cases() {
   for (ddnn::isa_id isa : ddnn::available_isas()) {
     const std::string isa_name(ddnn::name(isa));
-    common_settings(benchmark::RegisterBenchmark(binary_case(conv3x3, isa_name).c_str(), bm_conv3x3, isa));
-    common_settings(benchmark::RegisterBenchmark(binary_case(dense, isa_name).c_str(), bm_dense, isa));
     common_settings(
-        benchmark::RegisterBenchmark(binary_case(first_layer, isa_name).c_str(), bm_first_layer, isa));
-    common_settings(benchmark::RegisterBenchmark((std::string(ceiling_name) + "/" + isa_name).c_str(),
-                                                 bm_popcount_ceiling, isa));
+        benchmark::RegisterBenchmark(binary_case(conv3x3, isa_name).c_str(), bm_conv3x3, isa));
+    common_settings(
+        benchmark::RegisterBenchmark(binary_case(dense, isa_name).c_str(), bm_dense, isa));
+    common_settings(benchmark::RegisterBenchmark(binary_case(first_layer, isa_name).c_str(),
+                                                 bm_first_layer, isa));
+    common_settings(benchmark::RegisterBenchmark(
+        (std::string(ceiling_name) + "/" + isa_name).c_str(), bm_popcount_ceiling, isa));
   }
 }
 

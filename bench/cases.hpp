@@ -20,7 +20,9 @@ inline constexpr shape_info first_layer{"first_3x32x32_f4", 32.0 * 32 * 4 * 27};
 inline constexpr const char* ceiling_name = "popcount_ceiling";
 
 /// Name of the float baseline of a shape.
-inline std::string onednn_case(const shape_info& s) { return std::string(s.name) + "/float_onednn"; }
+inline std::string onednn_case(const shape_info& s) {
+  return std::string(s.name) + "/float_onednn";
+}
 /// Name of the binary case of a shape for one ISA.
 inline std::string binary_case(const shape_info& s, const std::string& isa) {
   return std::string(s.name) + "/binary/" + isa;

@@ -5,7 +5,8 @@
 //   ddnn_bench [--quick] [Google Benchmark flags...]
 //
 // Defaults: --benchmark_repetitions=5 --benchmark_enable_random_interleaving=true
-// --benchmark_report_aggregates_only=true (flags given on the command line win). --quick: one short repetition of each case (a smoke test of a few seconds).
+// --benchmark_report_aggregates_only=true (flags given on the command line win). --quick: one short
+// repetition of each case (a smoke test of a few seconds).
 #include <cstdio>
 #include <map>
 #include <string>
@@ -112,7 +113,8 @@ class summary {
     return "single repetition";
   }
 
-  void print_row(const std::string& label, const std::string& name, const std::string& baseline) const {
+  void print_row(const std::string& label, const std::string& name,
+                 const std::string& baseline) const {
     const result* r = find(name);
     if (!r) {
       std::printf("| %s | not run | | |\n", label.c_str());
@@ -127,7 +129,8 @@ class summary {
   void print_shape(const bench::shape_info& shape) const {
     const std::string baseline = bench::onednn_case(shape);
     std::printf("\n### %s (%.0f MACs per pass)\n\n", shape.name, shape.macs);
-    std::printf("| implementation | time/iter | binops | vs float_onednn |\n|---|---:|---:|---:|\n");
+    std::printf(
+        "| implementation | time/iter | binops | vs float_onednn |\n|---|---:|---:|---:|\n");
     for (ddnn::isa_id isa : ddnn::available_isas())
       print_row("binary/" + isa_label(isa), bench::binary_case(shape, std::string(ddnn::name(isa))),
                 baseline);
@@ -153,8 +156,9 @@ class summary {
 
   void print_targets() const {
     std::printf("\n### Targets (ratios within this run)\n\n");
-    std::printf("| isa | conv3x3 vs float_onednn (>= 4x) | conv3x3 %% of popcount_ceiling (>= 60%%) "
-                "| dense vs float_onednn (>= 4x) | first layer vs float_onednn (> 1x) |\n");
+    std::printf(
+        "| isa | conv3x3 vs float_onednn (>= 4x) | conv3x3 %% of popcount_ceiling (>= 60%%) "
+        "| dense vs float_onednn (>= 4x) | first layer vs float_onednn (> 1x) |\n");
     std::printf("|---|---:|---:|---:|---:|\n");
     for (ddnn::isa_id isa : ddnn::available_isas()) {
       const std::string n(ddnn::name(isa));
@@ -162,15 +166,19 @@ class summary {
       std::printf(
           "| %s | %s | %s | %s | %s |\n", isa_label(isa).c_str(),
           verdict(ratio(bench::binary_case(bench::conv3x3, n), bench::onednn_case(bench::conv3x3)),
-                  4.0, false, false).c_str(),
+                  4.0, false, false)
+              .c_str(),
           verdict(ratio(bench::binary_case(bench::conv3x3, n), ceiling), 0.60, false, true).c_str(),
           verdict(ratio(bench::binary_case(bench::dense, n), bench::onednn_case(bench::dense)), 4.0,
-                  false, false).c_str(),
+                  false, false)
+              .c_str(),
           verdict(ratio(bench::binary_case(bench::first_layer, n),
                         bench::onednn_case(bench::first_layer)),
-                  1.0, true, false).c_str());
+                  1.0, true, false)
+              .c_str());
     }
-    std::printf("\nThe project is judged on the (default) row: the ISA layers choose on this CPU.\n");
+    std::printf(
+        "\nThe project is judged on the (default) row: the ISA layers choose on this CPU.\n");
   }
 
   const std::map<std::string, result>& results_;

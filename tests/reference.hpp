@@ -30,7 +30,8 @@ inline std::vector<float> conv(const std::vector<float>& in, dims d, const std::
               const float v = (y < 0 || y >= d.h || x < 0 || x >= d.w)
                                   ? 0.0f
                                   : in[(std::size_t(y) * d.w + x) * d.c + c];
-              const float wv = w[((std::size_t(f) * k + ky) * k + kx) * d.c + c] >= 0 ? 1.0f : -1.0f;
+              const float wv =
+                  w[((std::size_t(f) * k + ky) * k + kx) * d.c + c] >= 0 ? 1.0f : -1.0f;
               acc = acc + v * wv;
             }
         o[(std::size_t(oy) * out.w + ox) * filters + f] = acc;

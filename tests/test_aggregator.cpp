@@ -45,7 +45,8 @@ TEST_CASE("logits: Max and Avg over present devices only; Concat places and fill
         if (present[d]) m = std::max(m, in[d][c]), sum = sum + in[d][c];
       CHECK(max_out[c] == m);
       CHECK(avg_out[c] == sum / float(present.count(N)));
-      for (std::size_t d = 0; d < N; ++d) CHECK(cat_out[d * 3 + c] == (present[d] ? in[d][c] : 0.0f));
+      for (std::size_t d = 0; d < N; ++d)
+        CHECK(cat_out[d * 3 + c] == (present[d] ? in[d][c] : 0.0f));
     }
   }
 }
@@ -100,7 +101,8 @@ TEST_CASE("bits: Max is OR, Avg is majority with ties to +1, Concat stacks chann
         for (std::size_t c = 0; c < 67; ++c) {
           int best = -1, sum = 0;
           for (std::size_t d = 0; d < N; ++d)
-            if (present[d]) best = std::max(best, in[d].value(y, x, c)), sum += in[d].value(y, x, c);
+            if (present[d])
+              best = std::max(best, in[d].value(y, x, c)), sum += in[d].value(y, x, c);
           CHECK(max_out.value(y, x, c) == best);
           CHECK(avg_out.value(y, x, c) == (sum >= 0 ? 1 : -1));  // tie (sum 0) -> +1
           for (std::size_t d = 0; d < N; ++d)

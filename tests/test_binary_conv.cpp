@@ -9,19 +9,19 @@
 
 using namespace ddnn;
 
-template <std::size_t H, std::size_t W, std::size_t C, std::size_t F, std::size_t K,
-          std::size_t S, std::size_t P, class Pool = NoPool>
+template <std::size_t H, std::size_t W, std::size_t C, std::size_t F, std::size_t K, std::size_t S,
+          std::size_t P, class Pool = NoPool>
 struct conv_case {
   using input = Shape<H, W, C>;
   using spec = BinaryConv<F, K, S, P, Pool>;
 };
 
-#define CONV_CASES                                                                          \
-  conv_case<16, 16, 64, 64, 3, 1, 1>, conv_case<7, 5, 1, 3, 3, 1, 1>,                      \
-      conv_case<9, 6, 3, 8, 3, 2, 1, MaxPool<3, 2, 1>>, conv_case<11, 7, 63, 9, 5, 1, 2>,   \
-      conv_case<6, 10, 65, 17, 1, 1, 0, MaxPool<2, 2, 0>>, conv_case<8, 5, 200, 65, 3, 2, 0>, \
-      conv_case<10, 9, 65, 7, 5, 2, 2, MaxPool<3, 1, 1>>,                                   \
-      conv_case<5, 12, 3, 1, 5, 1, 2, MaxPool<3, 2, 1>>,                                    \
+#define CONV_CASES                                                                               \
+  conv_case<16, 16, 64, 64, 3, 1, 1>, conv_case<7, 5, 1, 3, 3, 1, 1>,                            \
+      conv_case<9, 6, 3, 8, 3, 2, 1, MaxPool<3, 2, 1>>, conv_case<11, 7, 63, 9, 5, 1, 2>,        \
+      conv_case<6, 10, 65, 17, 1, 1, 0, MaxPool<2, 2, 0>>, conv_case<8, 5, 200, 65, 3, 2, 0>,    \
+      conv_case<10, 9, 65, 7, 5, 2, 2, MaxPool<3, 1, 1>>,                                        \
+      conv_case<5, 12, 3, 1, 5, 1, 2, MaxPool<3, 2, 1>>,                                         \
       conv_case<12, 12, 128, 16, 3, 1, 1, MaxPool<3, 2, 1>>, conv_case<4, 4, 200, 130, 3, 1, 1>, \
       conv_case<3, 17, 40, 33, 3, 1, 0>
 

@@ -17,10 +17,10 @@ struct dense_case {
   using spec = BinaryDense<N, O>;
 };
 
-#define DENSE_CASES                                                                          \
-  dense_case<Vector<1>, 1, Output::bits>, dense_case<Vector<63>, 7, Output::bits>,           \
-      dense_case<Vector<64>, 8, Output::logits>, dense_case<Shape<3, 5, 65>, 9, Output::bits>, \
-      dense_case<Vector<200>, 65, Output::logits>, dense_case<Vector<1024>, 256, Output::bits>, \
+#define DENSE_CASES                                                                               \
+  dense_case<Vector<1>, 1, Output::bits>, dense_case<Vector<63>, 7, Output::bits>,                \
+      dense_case<Vector<64>, 8, Output::logits>, dense_case<Shape<3, 5, 65>, 9, Output::bits>,    \
+      dense_case<Vector<200>, 65, Output::logits>, dense_case<Vector<1024>, 256, Output::bits>,   \
       dense_case<Shape<4, 4, 3>, 10, Output::logits>, dense_case<Vector<4000>, 33, Output::bits>, \
       dense_case<Shape<16, 16, 4>, 3, Output::logits>
 

@@ -77,7 +77,8 @@ TEST_CASE("ExitBranch: logits from its head, class, measure and decision at its 
   using In = Shape<4, 4, 8>;
   using Branch = ExitBranch<BinaryDense<3, Output::logits>>::bind<In>;
   std::mt19937 rng(9);
-  DenseParameters head{ref::random_signs(rng, 3 * In::size), {}, {0.1f, 0.1f, 0.1f}, {0.0f, 0.5f, -0.5f}};
+  DenseParameters head{
+      ref::random_signs(rng, 3 * In::size), {}, {0.1f, 0.1f, 0.1f}, {0.0f, 0.5f, -0.5f}};
   const auto x = pack_signs<In>(std::span<const float>(ref::random_signs(rng, In::size)));
   for (isa_id isa : available_isas()) {
     const Branch branch(head, 0.5, isa);

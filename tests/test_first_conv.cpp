@@ -9,16 +9,16 @@
 
 using namespace ddnn;
 
-template <std::size_t H, std::size_t W, std::size_t C, std::size_t F, std::size_t K,
-          std::size_t S, std::size_t P, class Pool = NoPool>
+template <std::size_t H, std::size_t W, std::size_t C, std::size_t F, std::size_t K, std::size_t S,
+          std::size_t P, class Pool = NoPool>
 struct first_case {
   using input = Shape<H, W, C>;
   using spec = FirstConv<F, K, S, P, Pool>;
 };
 
-#define FIRST_CASES                                                                          \
-  first_case<32, 32, 3, 4, 3, 1, 1, MaxPool<3, 2, 1>>, first_case<28, 20, 1, 5, 5, 2, 2>,   \
-      first_case<9, 7, 3, 9, 1, 1, 0, MaxPool<2, 2, 0>>,                                    \
+#define FIRST_CASES                                                                            \
+  first_case<32, 32, 3, 4, 3, 1, 1, MaxPool<3, 2, 1>>, first_case<28, 20, 1, 5, 5, 2, 2>,      \
+      first_case<9, 7, 3, 9, 1, 1, 0, MaxPool<2, 2, 0>>,                                       \
       first_case<13, 11, 2, 3, 3, 2, 1, MaxPool<3, 2, 1>>, first_case<16, 16, 8, 70, 5, 1, 2>, \
       first_case<10, 37, 3, 2, 3, 1, 0, MaxPool<3, 1, 1>>
 

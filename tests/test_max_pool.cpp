@@ -28,8 +28,9 @@ TEST_CASE_TEMPLATE("MaxPool on bits equals the float max-pool of +1/-1 values", 
   for (int trial = 0; trial < 4; ++trial) {
     const auto values = ref::random_signs(rng, In::size);
     ref::dims out_dims{};
-    const auto expected = ref::max_pool(values, {int(In::height), int(In::width), int(In::channels)},
-                                        int(Pool::kernel), int(Pool::stride), int(Pool::pad), out_dims);
+    const auto expected =
+        ref::max_pool(values, {int(In::height), int(In::width), int(In::channels)},
+                      int(Pool::kernel), int(Pool::stride), int(Pool::pad), out_dims);
     REQUIRE(std::size_t(out_dims.h) == Out::height);
     REQUIRE(std::size_t(out_dims.w) == Out::width);
     const auto input = pack_signs<In>(std::span<const float>(values));

@@ -24,8 +24,8 @@ struct Avg {};
 struct Concat {};
 
 template <class Kind>
-concept AggregationKind = std::is_same_v<Kind, Max> || std::is_same_v<Kind, Avg> ||
-                          std::is_same_v<Kind, Concat>;
+concept AggregationKind =
+    std::is_same_v<Kind, Max> || std::is_same_v<Kind, Avg> || std::is_same_v<Kind, Concat>;
 
 namespace detail {
 template <std::size_t N>
@@ -64,9 +64,12 @@ struct Aggregator {
         if (!present[d]) continue;
         for (std::size_t i = 0; i < S::size; ++i) {
           const float v = inputs[d][i];
-          if (first) out[i] = v;
-          else if constexpr (std::is_same_v<Kind, Max>) out[i] = v > out[i] ? v : out[i];
-          else out[i] = out[i] + v;
+          if (first)
+            out[i] = v;
+          else if constexpr (std::is_same_v<Kind, Max>)
+            out[i] = v > out[i] ? v : out[i];
+          else
+            out[i] = out[i] + v;
         }
         first = false;
       }

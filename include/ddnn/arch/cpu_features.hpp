@@ -50,14 +50,19 @@ inline cpu_features read_cpu_features() noexcept {
 [[nodiscard]] inline bool cpu_supports(isa_id id) noexcept {
   const cpu_features& f = cpu();
   switch (id) {
-    case isa_id::scalar: return true;
-    case isa_id::sse4_2: return f.sse4_2 && f.popcnt;
-    case isa_id::avx2: return f.avx2 && f.sse4_2 && f.popcnt;
+    case isa_id::scalar:
+      return true;
+    case isa_id::sse4_2:
+      return f.sse4_2 && f.popcnt;
+    case isa_id::avx2:
+      return f.avx2 && f.sse4_2 && f.popcnt;
     case isa_id::avx512bw:  // the kernels are built with -mavx512{f,cd,dq,bw,vl} (Skylake-SP on)
-      return f.avx512f && f.avx512cd && f.avx512dq && f.avx512bw && f.avx512vl && f.avx2 && f.popcnt;
+      return f.avx512f && f.avx512cd && f.avx512dq && f.avx512bw && f.avx512vl && f.avx2 &&
+             f.popcnt;
     case isa_id::avx512vpopcntdq:
       return cpu_supports(isa_id::avx512bw) && f.avx512vpopcntdq;
-    case isa_id::neon: return f.neon;
+    case isa_id::neon:
+      return f.neon;
   }
   return false;
 }

@@ -40,18 +40,24 @@ struct neon : scalar {
 /// Run-time name of an ISA, ordered from the most portable to the fastest within a family.
 enum class isa_id : std::uint8_t { scalar, sse4_2, avx2, avx512bw, avx512vpopcntdq, neon };
 
-inline constexpr std::array<isa_id, 6> all_isas = {isa_id::scalar,   isa_id::sse4_2,
-                                                   isa_id::avx2,     isa_id::avx512bw,
-                                                   isa_id::avx512vpopcntdq, isa_id::neon};
+inline constexpr std::array<isa_id, 6> all_isas = {
+    isa_id::scalar,   isa_id::sse4_2,          isa_id::avx2,
+    isa_id::avx512bw, isa_id::avx512vpopcntdq, isa_id::neon};
 
 [[nodiscard]] constexpr std::string_view name(isa_id id) noexcept {
   switch (id) {
-    case isa_id::scalar: return isa::scalar::name;
-    case isa_id::sse4_2: return isa::sse4_2::name;
-    case isa_id::avx2: return isa::avx2::name;
-    case isa_id::avx512bw: return isa::avx512bw::name;
-    case isa_id::avx512vpopcntdq: return isa::avx512vpopcntdq::name;
-    case isa_id::neon: return isa::neon::name;
+    case isa_id::scalar:
+      return isa::scalar::name;
+    case isa_id::sse4_2:
+      return isa::sse4_2::name;
+    case isa_id::avx2:
+      return isa::avx2::name;
+    case isa_id::avx512bw:
+      return isa::avx512bw::name;
+    case isa_id::avx512vpopcntdq:
+      return isa::avx512vpopcntdq::name;
+    case isa_id::neon:
+      return isa::neon::name;
   }
   return "unknown";
 }

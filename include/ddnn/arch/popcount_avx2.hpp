@@ -37,8 +37,8 @@ struct popcount_unit<isa::avx2> {
     const __m256i x = _mm256_xor_si256(a, b);
     const __m256i lo = _mm256_and_si256(x, low_nibbles);
     const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(x, 4), low_nibbles);
-    acc = _mm256_add_epi8(acc, _mm256_add_epi8(_mm256_shuffle_epi8(table, lo),
-                                               _mm256_shuffle_epi8(table, hi)));
+    acc = _mm256_add_epi8(
+        acc, _mm256_add_epi8(_mm256_shuffle_epi8(table, lo), _mm256_shuffle_epi8(table, hi)));
   }
   static void flush(count_vec& counts, partial_acc& acc) noexcept {
     counts = _mm256_add_epi64(counts, _mm256_sad_epu8(acc, _mm256_setzero_si256()));

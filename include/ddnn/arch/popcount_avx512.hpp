@@ -34,8 +34,8 @@ struct popcount_unit<isa::avx512bw> {
     const __m512i x = _mm512_xor_si512(a, b);
     const __m512i lo = _mm512_and_si512(x, low_nibbles);
     const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(x, 4), low_nibbles);
-    acc = _mm512_add_epi8(acc, _mm512_add_epi8(_mm512_shuffle_epi8(table, lo),
-                                               _mm512_shuffle_epi8(table, hi)));
+    acc = _mm512_add_epi8(
+        acc, _mm512_add_epi8(_mm512_shuffle_epi8(table, lo), _mm512_shuffle_epi8(table, hi)));
   }
   static void flush(count_vec& counts, partial_acc& acc) noexcept {
     counts = _mm512_add_epi64(counts, _mm512_sad_epu8(acc, _mm512_setzero_si512()));

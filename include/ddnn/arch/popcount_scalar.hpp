@@ -30,7 +30,8 @@ struct popcount_unit<isa::scalar> {
     acc += (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
   }
   static void flush(count_vec& counts, partial_acc& acc) noexcept {
-    const std::uint64_t pairs = (acc & 0x00ff00ff00ff00ffULL) + ((acc >> 8) & 0x00ff00ff00ff00ffULL);
+    const std::uint64_t pairs =
+        (acc & 0x00ff00ff00ff00ffULL) + ((acc >> 8) & 0x00ff00ff00ff00ffULL);
     counts += (pairs * 0x0001000100010001ULL) >> 48;
     acc = 0;
   }

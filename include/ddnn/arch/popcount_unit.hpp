@@ -39,5 +39,7 @@ DDNN_END_NAMESPACE
 DDNN_BEGIN_NAMESPACE
 /// True when this translation unit's compiler flags allow code for `Isa`.
 template <class Isa>
-inline constexpr bool compiled_for = requires { popcount_unit<Isa>::lanes; };
+inline constexpr bool compiled_for = requires {
+  popcount_unit<Isa>::lanes;
+};
 DDNN_END_NAMESPACE

@@ -16,7 +16,8 @@ inline constexpr std::size_t cache_line_bytes = 64;
 
 template <class T>
 class AlignedBuffer {
-  static_assert(std::is_trivially_copyable_v<T>, "AlignedBuffer requires a trivially copyable type");
+  static_assert(std::is_trivially_copyable_v<T>,
+                "AlignedBuffer requires a trivially copyable type");
 
   struct deleter {
     void operator()(T* p) const noexcept {
@@ -28,8 +29,8 @@ class AlignedBuffer {
   AlignedBuffer() = default;
   explicit AlignedBuffer(std::size_t count) : size_(count) {
     if (count != 0) {
-      data_.reset(static_cast<T*>(::operator new[](count * sizeof(T),
-                                                   std::align_val_t{cache_line_bytes})));
+      data_.reset(
+          static_cast<T*>(::operator new[](count * sizeof(T), std::align_val_t{cache_line_bytes})));
       std::fill_n(data_.get(), count, T{});
     }
   }

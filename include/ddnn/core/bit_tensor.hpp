@@ -89,7 +89,8 @@ void pack_signs(std::span<const T> values, BitTensor<S>& out) {
       for (std::size_t c = first; c < last; ++c) {
         const T v = values[p * S::channels + c];
         if constexpr (std::is_floating_point_v<T>) {
-          if (std::isnan(v)) detail::fail("pack_signs: NaN at value " + std::to_string(p * S::channels + c));
+          if (std::isnan(v))
+            detail::fail("pack_signs: NaN at value " + std::to_string(p * S::channels + c));
         }
         word |= std::uint64_t{sign_bit(v)} << (c - first);
       }

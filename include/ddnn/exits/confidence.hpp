@@ -14,7 +14,8 @@ DDNN_BEGIN_NAMESPACE
 
 namespace detail {
 inline void require_finite_logits(std::span<const float> logits) {
-  if (logits.size() < 2) fail("confidence needs at least 2 classes, got " + std::to_string(logits.size()));
+  if (logits.size() < 2)
+    fail("confidence needs at least 2 classes, got " + std::to_string(logits.size()));
   for (float l : logits)
     if (!std::isfinite(l)) fail("confidence: logits must be finite");
 }

@@ -37,12 +37,12 @@ inline void binary_conv_rows(Isa isa, const binary_conv_plan& p, const std::uint
   }
   for (int g = 0; g < p.groups; ++g) {
     unsigned bits[Rows] = {};
-    xnor_tile<Isa, Rows, 1, SegmentWords>(isa, rows, layout, p.weights + g * group_stride, group_stride,
-                            [&](int m, int, int v, typename unit::count_vec counts) noexcept {
-                              bits[m] |= unit::le_mask(counts, bounds[m] + g * filter_group +
-                                                                   v * unit::lanes)
-                                         << (v * unit::lanes);
-                            });
+    xnor_tile<Isa, Rows, 1, SegmentWords>(
+        isa, rows, layout, p.weights + g * group_stride, group_stride,
+        [&](int m, int, int v, typename unit::count_vec counts) noexcept {
+          bits[m] |= unit::le_mask(counts, bounds[m] + g * filter_group + v * unit::lanes)
+                     << (v * unit::lanes);
+        });
     for (int m = 0; m < Rows; ++m) out[m][g] = static_cast<unsigned char>(bits[m]);
   }
 }
@@ -55,7 +55,8 @@ inline void binary_conv_pixels(Isa isa, const binary_conv_plan& p, const std::ui
   int pixel = 0;
   for (; pixel + block <= pixels; pixel += block)
     binary_conv_rows<Isa, block, SegmentWords>(isa, p, padded, pixel, raw);
-  for (; pixel < pixels; ++pixel) binary_conv_rows<Isa, 1, SegmentWords>(isa, p, padded, pixel, raw);
+  for (; pixel < pixels; ++pixel)
+    binary_conv_rows<Isa, 1, SegmentWords>(isa, p, padded, pixel, raw);
 }
 
 template <class Isa>
@@ -78,16 +79,30 @@ void binary_conv_forward(Isa isa, const binary_conv_plan& p, const std::uint64_t
 
   // A patch row is kernel * in_words words; common lengths get a fully unrolled tile.
   switch (p.kernel * p.in_words) {
-    case 1: binary_conv_pixels<Isa, 1>(isa, p, padded, raw); break;
-    case 2: binary_conv_pixels<Isa, 2>(isa, p, padded, raw); break;
-    case 3: binary_conv_pixels<Isa, 3>(isa, p, padded, raw); break;
-    case 5: binary_conv_pixels<Isa, 5>(isa, p, padded, raw); break;
-    case 6: binary_conv_pixels<Isa, 6>(isa, p, padded, raw); break;
-    default: binary_conv_pixels<Isa, 0>(isa, p, padded, raw); break;
+    case 1:
+      binary_conv_pixels<Isa, 1>(isa, p, padded, raw);
+      break;
+    case 2:
+      binary_conv_pixels<Isa, 2>(isa, p, padded, raw);
+      break;
+    case 3:
+      binary_conv_pixels<Isa, 3>(isa, p, padded, raw);
+      break;
+    case 5:
+      binary_conv_pixels<Isa, 5>(isa, p, padded, raw);
+      break;
+    case 6:
+      binary_conv_pixels<Isa, 6>(isa, p, padded, raw);
+      break;
+    default:
+      binary_conv_pixels<Isa, 0>(isa, p, padded, raw);
+      break;
   }
 
-  if ((p.pool.kernel != 1 || p.pool.stride != 1)) pool_bits_flip(isa, p.pool, raw, p.flip, output);
-  else flip_bits(isa, pixels, p.pool.words, output, p.flip, output);
+  if ((p.pool.kernel != 1 || p.pool.stride != 1))
+    pool_bits_flip(isa, p.pool, raw, p.flip, output);
+  else
+    flip_bits(isa, pixels, p.pool.words, output, p.flip, output);
 }
 
 DDNN_END_NAMESPACE

@@ -18,28 +18,28 @@ inline void binary_dense_groups(Isa isa, const binary_dense_plan& p, const std::
   const std::uint64_t* weights = p.weights + first_group * group_stride;
   const row_layout layout{1, p.in_words, 0};
   if (p.logits) {
+    xnor_tile<Isa, 1, Groups>(isa, rows, layout, weights, group_stride,
+                              [&](int, int g, int v, typename unit::count_vec counts) noexcept {
+                                std::uint64_t c[unit::lanes];
+                                unit::store(counts, c);
+                                for (int l = 0; l < unit::lanes; ++l) {
+                                  const int n = first + g * filter_group + v * unit::lanes + l;
+                                  if (n >= p.outputs) break;
+                                  const std::int32_t s = p.in_bits - 2 * std::int32_t(c[l]);
+                                  // fma is exactly rounded everywhere, so every ISA and the
+                                  // reference agree to the bit.
+                                  out_logits[n] = __builtin_fmaf(p.scale[n], float(s), p.bias[n]);
+                                }
+                              });
+  } else {
+    unsigned bits[Groups] = {};
     xnor_tile<Isa, 1, Groups>(
         isa, rows, layout, weights, group_stride,
         [&](int, int g, int v, typename unit::count_vec counts) noexcept {
-          std::uint64_t c[unit::lanes];
-          unit::store(counts, c);
-          for (int l = 0; l < unit::lanes; ++l) {
-            const int n = first + g * filter_group + v * unit::lanes + l;
-            if (n >= p.outputs) break;
-            const std::int32_t s = p.in_bits - 2 * std::int32_t(c[l]);
-            // fma is exactly rounded everywhere, so every ISA and the reference agree to the bit.
-            out_logits[n] = __builtin_fmaf(p.scale[n], float(s), p.bias[n]);
-          }
+          bits[g] |=
+              unit::le_mask(counts, p.count_bounds + first + g * filter_group + v * unit::lanes)
+              << (v * unit::lanes);
         });
-  } else {
-    unsigned bits[Groups] = {};
-    xnor_tile<Isa, 1, Groups>(isa, rows, layout, weights, group_stride,
-                              [&](int, int g, int v, typename unit::count_vec counts) noexcept {
-                                bits[g] |= unit::le_mask(counts, p.count_bounds + first +
-                                                                     g * filter_group +
-                                                                     v * unit::lanes)
-                                           << (v * unit::lanes);
-                              });
     auto* out = reinterpret_cast<unsigned char*>(out_bits);
     for (int g = 0; g < Groups; ++g) out[first_group + g] = static_cast<unsigned char>(bits[g]);
   }

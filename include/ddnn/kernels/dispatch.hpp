@@ -39,39 +39,54 @@ DDNN_BEGIN_NAMESPACE
 [[nodiscard]] constexpr bool compiled_in(isa_id id) noexcept {
 #if DDNN_DISPATCH_MODE
   switch (id) {
-    case isa_id::scalar: return true;
+    case isa_id::scalar:
+      return true;
 #if defined(DDNN_KERNELS_SSE4_2)
-    case isa_id::sse4_2: return true;
+    case isa_id::sse4_2:
+      return true;
 #endif
 #if defined(DDNN_KERNELS_AVX2)
-    case isa_id::avx2: return true;
+    case isa_id::avx2:
+      return true;
 #endif
 #if defined(DDNN_KERNELS_AVX512BW)
-    case isa_id::avx512bw: return true;
+    case isa_id::avx512bw:
+      return true;
 #endif
 #if defined(DDNN_KERNELS_AVX512VPOPCNTDQ)
-    case isa_id::avx512vpopcntdq: return true;
+    case isa_id::avx512vpopcntdq:
+      return true;
 #endif
 #if defined(DDNN_KERNELS_NEON)
-    case isa_id::neon: return true;
+    case isa_id::neon:
+      return true;
 #endif
-    default: return false;
+    default:
+      return false;
   }
 #else
   switch (id) {
-    case isa_id::scalar: return true;
-    case isa_id::sse4_2: return compiled_for<isa::sse4_2>;
-    case isa_id::avx2: return compiled_for<isa::avx2>;
-    case isa_id::avx512bw: return compiled_for<isa::avx512bw>;
-    case isa_id::avx512vpopcntdq: return compiled_for<isa::avx512vpopcntdq>;
-    case isa_id::neon: return compiled_for<isa::neon>;
+    case isa_id::scalar:
+      return true;
+    case isa_id::sse4_2:
+      return compiled_for<isa::sse4_2>;
+    case isa_id::avx2:
+      return compiled_for<isa::avx2>;
+    case isa_id::avx512bw:
+      return compiled_for<isa::avx512bw>;
+    case isa_id::avx512vpopcntdq:
+      return compiled_for<isa::avx512vpopcntdq>;
+    case isa_id::neon:
+      return compiled_for<isa::neon>;
   }
   return false;
 #endif
 }
 
 /// True when `id` is compiled in and the running CPU can execute it.
-[[nodiscard]] inline bool available(isa_id id) noexcept { return compiled_in(id) && cpu_supports(id); }
+[[nodiscard]] inline bool available(isa_id id) noexcept {
+  return compiled_in(id) && cpu_supports(id);
+}
 
 /// Every ISA that is compiled in and runnable here, most portable first.
 [[nodiscard]] inline std::vector<isa_id> available_isas() {
@@ -85,8 +100,8 @@ DDNN_BEGIN_NAMESPACE
 [[nodiscard]] inline isa_id best_isa() noexcept {
   static const isa_id best = [] {
     isa_id chosen = isa_id::scalar;
-    for (isa_id id : {isa_id::sse4_2, isa_id::avx2, isa_id::avx512bw, isa_id::avx512vpopcntdq,
-                      isa_id::neon})
+    for (isa_id id :
+         {isa_id::sse4_2, isa_id::avx2, isa_id::avx512bw, isa_id::avx512vpopcntdq, isa_id::neon})
       if (available(id)) chosen = id;
     return chosen;
   }();
@@ -119,8 +134,9 @@ const kernel_table& native_table() {
 }  // namespace detail
 
 [[noreturn]] inline void fail_unavailable(isa_id id) {
-  detail::fail("ISA " + std::string(name(id)) +
-               (compiled_in(id) ? " is not supported by this CPU" : " is not compiled into this build"));
+  detail::fail(
+      "ISA " + std::string(name(id)) +
+      (compiled_in(id) ? " is not supported by this CPU" : " is not compiled into this build"));
 }
 
 namespace detail {
@@ -129,28 +145,39 @@ inline const kernel_table& table_of(isa_id id) {
   switch (id) {
 #if DDNN_DISPATCH_MODE
 #if defined(DDNN_KERNELS_SSE4_2)
-    case isa_id::sse4_2: return table_for<isa::sse4_2>();
+    case isa_id::sse4_2:
+      return table_for<isa::sse4_2>();
 #endif
 #if defined(DDNN_KERNELS_AVX2)
-    case isa_id::avx2: return table_for<isa::avx2>();
+    case isa_id::avx2:
+      return table_for<isa::avx2>();
 #endif
 #if defined(DDNN_KERNELS_AVX512BW)
-    case isa_id::avx512bw: return table_for<isa::avx512bw>();
+    case isa_id::avx512bw:
+      return table_for<isa::avx512bw>();
 #endif
 #if defined(DDNN_KERNELS_AVX512VPOPCNTDQ)
-    case isa_id::avx512vpopcntdq: return table_for<isa::avx512vpopcntdq>();
+    case isa_id::avx512vpopcntdq:
+      return table_for<isa::avx512vpopcntdq>();
 #endif
 #if defined(DDNN_KERNELS_NEON)
-    case isa_id::neon: return table_for<isa::neon>();
+    case isa_id::neon:
+      return table_for<isa::neon>();
 #endif
 #else
-    case isa_id::sse4_2: return native_table<isa::sse4_2>();
-    case isa_id::avx2: return native_table<isa::avx2>();
-    case isa_id::avx512bw: return native_table<isa::avx512bw>();
-    case isa_id::avx512vpopcntdq: return native_table<isa::avx512vpopcntdq>();
-    case isa_id::neon: return native_table<isa::neon>();
+    case isa_id::sse4_2:
+      return native_table<isa::sse4_2>();
+    case isa_id::avx2:
+      return native_table<isa::avx2>();
+    case isa_id::avx512bw:
+      return native_table<isa::avx512bw>();
+    case isa_id::avx512vpopcntdq:
+      return native_table<isa::avx512vpopcntdq>();
+    case isa_id::neon:
+      return native_table<isa::neon>();
 #endif
-    default: break;
+    default:
+      break;
   }
   return table_for<isa::scalar>();
 }
@@ -158,8 +185,7 @@ inline const kernel_table& table_of(isa_id id) {
 
 /// The kernels for `id`; throws ddnn::error when `id` is not compiled in or this CPU lacks it.
 [[nodiscard]] inline const kernel_table& kernels(isa_id id) {
-  if (!available(id))
-    fail_unavailable(id);
+  if (!available(id)) fail_unavailable(id);
   return detail::table_of(id);
 }
 

@@ -133,13 +133,22 @@ bool first_conv_forward(Isa isa, const first_conv_plan& plan, const In* input,
     }
     // HWC -> planar; a compile-time channel count lets the compiler vectorise the transpose.
     switch (channels) {
-      case 1: detail::deinterleave<1>(isa, in_row, in_w, plane_row, plane); break;
-      case 2: detail::deinterleave<2>(isa, in_row, in_w, plane_row, plane); break;
-      case 3: detail::deinterleave<3>(isa, in_row, in_w, plane_row, plane); break;
-      case 4: detail::deinterleave<4>(isa, in_row, in_w, plane_row, plane); break;
+      case 1:
+        detail::deinterleave<1>(isa, in_row, in_w, plane_row, plane);
+        break;
+      case 2:
+        detail::deinterleave<2>(isa, in_row, in_w, plane_row, plane);
+        break;
+      case 3:
+        detail::deinterleave<3>(isa, in_row, in_w, plane_row, plane);
+        break;
+      case 4:
+        detail::deinterleave<4>(isa, in_row, in_w, plane_row, plane);
+        break;
       default:
         for (int x = 0; x < in_w; ++x)
-          for (int c = 0; c < channels; ++c) plane_row[c * plane + x] = Acc(in_row[x * channels + c]);
+          for (int c = 0; c < channels; ++c)
+            plane_row[c * plane + x] = Acc(in_row[x * channels + c]);
     }
   }
 
@@ -165,8 +174,10 @@ bool first_conv_forward(Isa isa, const first_conv_plan& plan, const In* input,
 
   using Threshold = std::conditional_t<is_float, float, std::int32_t>;
   const Threshold* thresholds = nullptr;
-  if constexpr (is_float) thresholds = p.float_thresholds;
-  else thresholds = p.int_thresholds;
+  if constexpr (is_float)
+    thresholds = p.float_thresholds;
+  else
+    thresholds = p.int_thresholds;
   for (std::ptrdiff_t i = 0; i < std::ptrdiff_t(p.pool.out_h) * p.pool.out_w * words; ++i)
     output[i] = 0;
 

@@ -20,17 +20,22 @@ struct kernel_table {
                         void* scratch) noexcept = nullptr;
   bool (*first_conv_f32)(const first_conv_plan&, const float* input, std::uint64_t* output,
                          void* scratch) noexcept = nullptr;
-  std::uint64_t (*popcount_ceiling)(std::uint64_t iterations, std::uint64_t seed) noexcept = nullptr;
+  std::uint64_t (*popcount_ceiling)(std::uint64_t iterations,
+                                    std::uint64_t seed) noexcept = nullptr;
   std::uint64_t ceiling_binops_per_iteration = 0;
 };
 
 /// The ISA whose kernels fill the entries an ISA's own table leaves empty.
 [[nodiscard]] constexpr isa_id base_isa(isa_id id) noexcept {
   switch (id) {
-    case isa_id::avx512vpopcntdq: return isa_id::avx512bw;
-    case isa_id::avx512bw: return isa_id::avx2;
-    case isa_id::avx2: return isa_id::sse4_2;
-    default: return isa_id::scalar;
+    case isa_id::avx512vpopcntdq:
+      return isa_id::avx512bw;
+    case isa_id::avx512bw:
+      return isa_id::avx2;
+    case isa_id::avx2:
+      return isa_id::sse4_2;
+    default:
+      return isa_id::scalar;
   }
 }
 

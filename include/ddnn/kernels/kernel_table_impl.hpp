@@ -17,8 +17,8 @@ struct kernel_entry_points {
                           void* scratch) noexcept {
     binary_conv_forward(Isa{}, p, in, out, scratch);
   }
-  static void binary_dense(const binary_dense_plan& p, const std::uint64_t* in,
-                           std::uint64_t* bits, float* logits) noexcept {
+  static void binary_dense(const binary_dense_plan& p, const std::uint64_t* in, std::uint64_t* bits,
+                           float* logits) noexcept {
     binary_dense_forward(Isa{}, p, in, bits, logits);
   }
   template <class In>

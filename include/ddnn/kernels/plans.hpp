@@ -16,7 +16,7 @@ inline constexpr int filter_group = 8;
 
 /// Max-pool window over a conv output's raw threshold bits.
 struct pool_geometry {
-  int in_h = 0, in_w = 0;    ///< conv output extent (the pool's input)
+  int in_h = 0, in_w = 0;  ///< conv output extent (the pool's input)
   int kernel = 1, stride = 1, pad = 0;
   int out_h = 0, out_w = 0;  ///< pooled extent
   int words = 0;             ///< words per pixel (channels / 64, rounded up)
@@ -26,8 +26,8 @@ struct pool_geometry {
 struct binary_conv_plan {
   int in_h = 0, in_w = 0, in_words = 0;  ///< input extent; words per input pixel
   int kernel = 0, stride = 0, pad = 0;
-  int out_h = 0, out_w = 0;              ///< conv output extent
-  int filters = 0, groups = 0;           ///< groups = ceil(filters / filter_group)
+  int out_h = 0, out_w = 0;                ///< conv output extent
+  int filters = 0, groups = 0;             ///< groups = ceil(filters / filter_group)
   const std::uint64_t* weights = nullptr;  ///< [group][kernel*kernel*in_words][filter_group]
   /// Output pixel (oy, ox) belongs to border class row_class[oy] * col_classes + col_class[ox].
   /// With s = valid taps - 2 * (popcount - popcount of weights on padding), the raw bit
@@ -42,16 +42,16 @@ struct binary_conv_plan {
 
 /// Bytes of scratch a binary conv needs: a zero-padded input copy and the raw bit map.
 [[nodiscard]] constexpr std::size_t scratch_bytes(const binary_conv_plan& p) noexcept {
-  const std::size_t padded = std::size_t(p.in_h + 2 * p.pad) * std::size_t(p.in_w + 2 * p.pad) *
-                             std::size_t(p.in_words);
+  const std::size_t padded =
+      std::size_t(p.in_h + 2 * p.pad) * std::size_t(p.in_w + 2 * p.pad) * std::size_t(p.in_words);
   const std::size_t raw = std::size_t(p.out_h) * std::size_t(p.out_w) * std::size_t(p.pool.words);
   return (padded + raw) * sizeof(std::uint64_t);
 }
 
 /// Binary dense: bits in; either thresholded bits or float logits out.
 struct binary_dense_plan {
-  int in_words = 0;                       ///< packed input words
-  int in_bits = 0;                        ///< valid input bits (K)
+  int in_words = 0;  ///< packed input words
+  int in_bits = 0;   ///< valid input bits (K)
   int outputs = 0, groups = 0;
   const std::uint64_t* weights = nullptr;  ///< [group][in_words][filter_group]
   bool logits = false;
@@ -77,8 +77,8 @@ struct first_conv_plan {
 /// Bytes of scratch a first-layer conv needs: the padded planar input, one filter's sums and a
 /// row of column maxima (4-byte values), and the per-filter tap tables.
 [[nodiscard]] constexpr std::size_t scratch_bytes(const first_conv_plan& p) noexcept {
-  const std::size_t planes =
-      std::size_t(p.channels) * std::size_t(p.in_h + 2 * p.pad) * std::size_t(p.in_w + 2 * p.pad) * 4;
+  const std::size_t planes = std::size_t(p.channels) * std::size_t(p.in_h + 2 * p.pad) *
+                             std::size_t(p.in_w + 2 * p.pad) * 4;
   const std::size_t sums = std::size_t(p.out_h) * std::size_t(p.out_w) * 4;
   const std::size_t column_max = 2 * std::size_t(p.out_w + 2 * p.pool.pad + p.pool.kernel) * 4;
   const std::size_t taps = std::size_t(p.kernel) * std::size_t(p.kernel) * std::size_t(p.channels);

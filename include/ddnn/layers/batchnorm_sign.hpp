@@ -53,7 +53,7 @@ struct folded_threshold {
 /// IEEE operation in it is), rising for gamma >= 0 and falling otherwise, so a binary search
 /// finds the exact step.
 [[nodiscard]] inline folded_threshold<std::int32_t> fold_integer(const BatchNorm& bn,
-                                                                std::int32_t lo, std::int32_t hi) {
+                                                                 std::int32_t lo, std::int32_t hi) {
   const bool rising = bn.gamma >= 0.0f;
   // smallest s in [lo, hi] whose bit differs from the bit below the step; hi + 1 if none
   auto after_step = [&](std::int32_t s) {
@@ -62,8 +62,10 @@ struct folded_threshold {
   std::int32_t first = lo, last = hi + 1;  // answer in [first, last]
   while (first < last) {
     const std::int32_t mid = first + (last - first) / 2;
-    if (after_step(mid)) last = mid;
-    else first = mid + 1;
+    if (after_step(mid))
+      last = mid;
+    else
+      first = mid + 1;
   }
   return {first, !rising};
 }
@@ -89,8 +91,10 @@ inline float key_float(std::int32_t k) noexcept {
   std::int64_t last = std::int64_t{detail::float_key(std::numeric_limits<float>::infinity())} + 1;
   while (first < last) {
     const std::int64_t mid = first + (last - first) / 2;
-    if (after_step(static_cast<std::int32_t>(mid))) last = mid;
-    else first = mid + 1;
+    if (after_step(static_cast<std::int32_t>(mid)))
+      last = mid;
+    else
+      first = mid + 1;
   }
   // No step at all: a NaN threshold makes (s >= threshold) false for every s.
   const float threshold = first > detail::float_key(std::numeric_limits<float>::infinity())

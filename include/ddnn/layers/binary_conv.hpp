@@ -172,8 +172,10 @@ class BinaryConvLayer {
             for (int kx = 0; kx < int(K); ++kx) {
               const bool valid = ky >= rows[r].first && ky < rows[r].second &&
                                  kx >= cols[c].first && kx < cols[c].second;
-              if (valid) ++valid_taps;
-              else padded_ones += tap_popcounts_[f * K * K + std::size_t(ky) * K + std::size_t(kx)];
+              if (valid)
+                ++valid_taps;
+              else
+                padded_ones += tap_popcounts_[f * K * K + std::size_t(ky) * K + std::size_t(kx)];
             }
           // s >= t  <=>  base - 2 * popcount >= t  <=>  popcount <= floor((base - t) / 2)
           const std::int64_t base = valid_taps * std::int64_t(In::channels) + 2 * padded_ones;

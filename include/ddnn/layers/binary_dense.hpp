@@ -52,7 +52,8 @@ class BinaryDenseLayer {
   using input_shape = In;
   using spec_type = Spec;
   using output_shape = Vector<N>;
-  using output_type = std::conditional_t<to_logits, Tensor<float, output_shape>, BitTensor<output_shape>>;
+  using output_type =
+      std::conditional_t<to_logits, Tensor<float, output_shape>, BitTensor<output_shape>>;
   static constexpr std::size_t weight_count = N * In::size;
 
   explicit BinaryDenseLayer(const DenseParameters& parameters, isa_id isa = best_isa())
@@ -94,8 +95,10 @@ class BinaryDenseLayer {
 
   void forward(const BitTensor<In>& input, output_type& output) const {
     const binary_dense_plan p = plan();
-    if constexpr (to_logits) kernels_->binary_dense(p, input.data(), nullptr, output.data());
-    else kernels_->binary_dense(p, input.data(), output.data(), nullptr);
+    if constexpr (to_logits)
+      kernels_->binary_dense(p, input.data(), nullptr, output.data());
+    else
+      kernels_->binary_dense(p, input.data(), output.data(), nullptr);
   }
   [[nodiscard]] output_type operator()(const BitTensor<In>& input) const {
     output_type output;

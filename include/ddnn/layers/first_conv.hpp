@@ -70,11 +70,13 @@ class FirstConvLayer {
 
   void forward(const Tensor<std::uint8_t, In>& input, BitTensor<output_shape>& output) const {
     const first_conv_plan p = plan();
-    kernels_->first_conv_u8(p, input.data(), output.data(), detail::thread_scratch(scratch_bytes(p)));
+    kernels_->first_conv_u8(p, input.data(), output.data(),
+                            detail::thread_scratch(scratch_bytes(p)));
   }
   void forward(const Tensor<std::int8_t, In>& input, BitTensor<output_shape>& output) const {
     const first_conv_plan p = plan();
-    kernels_->first_conv_i8(p, input.data(), output.data(), detail::thread_scratch(scratch_bytes(p)));
+    kernels_->first_conv_i8(p, input.data(), output.data(),
+                            detail::thread_scratch(scratch_bytes(p)));
   }
   /// Throws ddnn::error when an input value is NaN or infinite.
   void forward(const Tensor<float, In>& input, BitTensor<output_shape>& output) const {

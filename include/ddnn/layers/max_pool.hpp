@@ -37,7 +37,8 @@ struct MaxPool {
           for (std::size_t kx = 0; kx < Kernel; ++kx) {
             const std::ptrdiff_t x = std::ptrdiff_t(px * Stride + kx) - std::ptrdiff_t(Pad);
             if (x < 0 || x >= std::ptrdiff_t(In::width)) continue;
-            const std::uint64_t* i = in.data() + (std::size_t(y) * In::width + std::size_t(x)) * wpp;
+            const std::uint64_t* i =
+                in.data() + (std::size_t(y) * In::width + std::size_t(x)) * wpp;
             for (std::size_t w = 0; w < wpp; ++w) o[w] |= i[w];
           }
         }
