@@ -9,6 +9,7 @@
 #include "ddnn/core/tensor.hpp"
 #include "ddnn/exits/confidence.hpp"
 #include "ddnn/exits/exit_branch.hpp"
+#include "ddnn/graph/communication.hpp"
 #include "ddnn/kernels/dispatch.hpp"
 #include "ddnn/layers/batchnorm_sign.hpp"
 #include "ddnn/layers/binary_conv.hpp"
