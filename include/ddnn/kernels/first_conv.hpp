@@ -78,6 +78,38 @@ inline void deinterleave(Isa, const In* in_row, int width, Acc* plane_row,
     for (int x = 0; x < width; ++x) out[x] = Acc(in_row[x * Channels + c]);
   }
 }
+
+/// Sums of `Vectors` adjacent column vectors of one output row (stride 1), starting at `at`.
+/// 8-bit: positive taps minus negative taps (exact). Float: taps in order, each +v or -v.
+template <int Vectors, class Batch, class Isa, class Acc>
+inline void first_conv_columns(Isa, const Acc* at, const std::ptrdiff_t* off,
+                               const std::int32_t* info, int positive, int taps,
+                               Acc* out) noexcept {
+  constexpr int lanes = int(Batch::size);
+  Batch acc[Vectors];
+  for (int v = 0; v < Vectors; ++v) acc[v] = Batch(Acc(0));
+  if constexpr (std::is_floating_point_v<Acc>) {
+    const Batch negate(-0.0f), keep(0.0f);
+#pragma GCC unroll 4
+    for (int t = 0; t < taps; ++t) {
+      const Batch sign = info[t] ? negate : keep;
+      for (int v = 0; v < Vectors; ++v)
+        acc[v] = acc[v] + (Batch::load_unaligned(at + off[t] + v * lanes) ^ sign);
+    }
+  } else {
+    Batch minus[Vectors];
+    for (int v = 0; v < Vectors; ++v) minus[v] = Batch(Acc(0));
+    int t = 0;
+#pragma GCC unroll 4
+    for (; t < positive; ++t)
+      for (int v = 0; v < Vectors; ++v) acc[v] += Batch::load_unaligned(at + off[t] + v * lanes);
+#pragma GCC unroll 4
+    for (; t < taps; ++t)
+      for (int v = 0; v < Vectors; ++v) minus[v] += Batch::load_unaligned(at + off[t] + v * lanes);
+    for (int v = 0; v < Vectors; ++v) acc[v] -= minus[v];
+  }
+  for (int v = 0; v < Vectors; ++v) acc[v].store_unaligned(out + v * lanes);
+}
 }  // namespace detail
 
 /// Returns false (and leaves the output unspecified) when a float input value is not finite.
@@ -206,52 +238,12 @@ bool first_conv_forward(Isa isa, const first_conv_plan& plan, const In* input,
         constexpr int lanes = int(batch::size);
         if (stride == 1) {
           // Two column vectors per step: independent accumulator chains share each offset load.
-          for (; ox + 2 * lanes <= out_w; ox += 2 * lanes) {
-            const Acc* at = in_row + ox;
-            batch acc0(Acc(0)), acc1(Acc(0));
-            if constexpr (is_float) {
-              const batch negate(-0.0f), keep(0.0f);
-#pragma GCC unroll 4
-              for (int t = 0; t < taps; ++t) {
-                const batch sign = info[t] ? negate : keep;
-                acc0 = acc0 + (batch::load_unaligned(at + off[t]) ^ sign);
-                acc1 = acc1 + (batch::load_unaligned(at + off[t] + lanes) ^ sign);
-              }
-            } else {
-              batch minus0(Acc(0)), minus1(Acc(0));
-              int t = 0;
-#pragma GCC unroll 4
-              for (; t < positive; ++t) {
-                acc0 += batch::load_unaligned(at + off[t]);
-                acc1 += batch::load_unaligned(at + off[t] + lanes);
-              }
-#pragma GCC unroll 4
-              for (; t < taps; ++t) {
-                minus0 += batch::load_unaligned(at + off[t]);
-                minus1 += batch::load_unaligned(at + off[t] + lanes);
-              }
-              acc0 -= minus0;
-              acc1 -= minus1;
-            }
-            acc0.store_unaligned(row + ox);
-            acc1.store_unaligned(row + ox + lanes);
-          }
-          for (; ox + lanes <= out_w; ox += lanes) {
-            const Acc* at = in_row + ox;
-            batch acc(Acc(0));
-            if constexpr (is_float) {
-              const batch negate(-0.0f), keep(0.0f);
-              for (int t = 0; t < taps; ++t)
-                acc = acc + (batch::load_unaligned(at + off[t]) ^ (info[t] ? negate : keep));
-            } else {
-              batch minus(Acc(0));
-              int t = 0;
-              for (; t < positive; ++t) acc += batch::load_unaligned(at + off[t]);
-              for (; t < taps; ++t) minus += batch::load_unaligned(at + off[t]);
-              acc -= minus;
-            }
-            acc.store_unaligned(row + ox);
-          }
+          for (; ox + 2 * lanes <= out_w; ox += 2 * lanes)
+            detail::first_conv_columns<2, batch>(isa, in_row + ox, off, info, positive, taps,
+                                                 row + ox);
+          for (; ox + lanes <= out_w; ox += lanes)
+            detail::first_conv_columns<1, batch>(isa, in_row + ox, off, info, positive, taps,
+                                                 row + ox);
         }
       }
       if (std::is_void_v<arch> && stride == 1) {
