@@ -10,6 +10,7 @@
 #include "ddnn/exits/confidence.hpp"
 #include "ddnn/exits/exit_branch.hpp"
 #include "ddnn/graph/communication.hpp"
+#include "ddnn/graph/section.hpp"
 #include "ddnn/kernels/dispatch.hpp"
 #include "ddnn/layers/batchnorm_sign.hpp"
 #include "ddnn/layers/binary_conv.hpp"

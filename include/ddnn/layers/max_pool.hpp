@@ -4,11 +4,19 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "ddnn/arch/isa.hpp"
 #include "ddnn/core/bit_tensor.hpp"
 
 DDNN_BEGIN_NAMESPACE
 
-/// A max-pool window: Kernel x Kernel, Stride, Pad (padded positions never win the max).
+/// The parameters of a layer that has none (a Section takes one argument per layer).
+struct NoParameters {};
+
+template <ShapeType In, class Pool>
+class MaxPoolLayer;
+
+/// A max-pool window: Kernel x Kernel, Stride, Pad (padded positions never win the max). Fused
+/// into BinaryConv/FirstConv as their Pool argument, or a layer of its own on packed bits.
 template <std::size_t Kernel, std::size_t Stride = Kernel, std::size_t Pad = 0>
 struct MaxPool {
   static_assert(Kernel >= 1, "MaxPool requires a kernel of at least 1");
@@ -21,6 +29,8 @@ struct MaxPool {
   template <ShapeType In>
   using output_shape = Shape<window_output_extent(In::height, Kernel, Stride, Pad),
                              window_output_extent(In::width, Kernel, Stride, Pad), In::channels>;
+  template <ShapeType In>
+  using bind = MaxPoolLayer<In, MaxPool>;
 
   /// Pools packed bits: out = OR over each window.
   template <ShapeType In>
@@ -43,6 +53,30 @@ struct MaxPool {
           }
         }
       }
+  }
+};
+
+/// MaxPool as a layer of a Section: packed bits in, pooled packed bits out.
+template <ShapeType In, class Pool>
+class MaxPoolLayer {
+ public:
+  using input_shape = In;
+  using spec_type = Pool;
+  using output_shape = typename Pool::template output_shape<In>;
+  static_assert(Pool::kernel <= In::height + 2 * Pool::pad &&
+                    Pool::kernel <= In::width + 2 * Pool::pad,
+                "MaxPool window is larger than the padded input");
+
+  /// Takes the same (isa) argument as every layer for uniform construction; pooling is ORs.
+  explicit MaxPoolLayer(const NoParameters& = {}, isa_id = isa_id::scalar) noexcept {}
+
+  void forward(const BitTensor<In>& input, BitTensor<output_shape>& output) const noexcept {
+    Pool::forward(input, output);
+  }
+  [[nodiscard]] BitTensor<output_shape> operator()(const BitTensor<In>& input) const {
+    BitTensor<output_shape> output;
+    forward(input, output);
+    return output;
   }
 };
 

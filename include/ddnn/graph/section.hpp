@@ -1,0 +1,122 @@
+// Section: a run of layers that executes on one tier, typed by its input shape and its layer
+// specs. Each spec is bound to the shape the previous layer produces, so a section is shape-
+// checked at compile time; split_at<K> cuts a layer list at a partition point K.
+#pragma once
+#include <cstddef>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+#include "ddnn/core/shape.hpp"
+#include "ddnn/kernels/dispatch.hpp"
+
+DDNN_BEGIN_NAMESPACE
+
+/// A compile-time list of layer specs.
+template <class... Specs>
+struct Layers {
+  static constexpr std::size_t size = sizeof...(Specs);
+};
+
+namespace detail {
+// Binds every spec to the shape its predecessor produces.
+template <class In, class... Specs>
+struct bind_chain {
+  using layers = std::tuple<>;
+  using output_shape = In;
+};
+template <class In, class Spec, class... Rest>
+struct bind_chain<In, Spec, Rest...> {
+  using layer = typename Spec::template bind<In>;
+  using next = bind_chain<typename layer::output_shape, Rest...>;
+  using layers = decltype(std::tuple_cat(std::declval<std::tuple<layer>>(),
+                                         std::declval<typename next::layers>()));
+  using output_shape = typename next::output_shape;
+};
+
+// Splits Layers<...> after its first K specs.
+template <std::size_t K, class Done, class Rest>
+struct split;
+template <class... D, class... R>
+struct split<0, Layers<D...>, Layers<R...>> {
+  using head = Layers<D...>;
+  using tail = Layers<R...>;
+};
+template <std::size_t K, class... D, class R0, class... R>
+requires(K > 0) struct split<K, Layers<D...>, Layers<R0, R...>>
+    : split<K - 1, Layers<D..., R0>, Layers<R...>> {
+};
+template <std::size_t K, class... D>
+requires(K > 0) struct split<K, Layers<D...>, Layers<>> {
+  static_assert(K == 0, "partition point lies beyond the last layer");
+};
+}  // namespace detail
+
+/// The specs before and after partition point K of a layer list: split_at<K, L>::head runs
+/// below the cut (e.g. on the device), ::tail above it.
+template <std::size_t K, class List>
+struct split_at;
+template <std::size_t K, class... Specs>
+struct split_at<K, Layers<Specs...>> {
+  static_assert(K <= sizeof...(Specs), "partition point lies beyond the last layer");
+  using head = typename detail::split<K, Layers<>, Layers<Specs...>>::head;
+  using tail = typename detail::split<K, Layers<>, Layers<Specs...>>::tail;
+};
+
+template <ShapeType In, class List>
+class Section;
+
+/// Layers `Specs...` on input shape `In`. Construct with one parameter object per layer
+/// (NoParameters for MaxPool) and optionally the ISA; call with the first layer's input.
+template <ShapeType In, class... Specs>
+class Section<In, Layers<Specs...>> {
+  static_assert(sizeof...(Specs) >= 1, "Section requires at least one layer");
+  using chain = detail::bind_chain<In, Specs...>;
+
+ public:
+  using input_shape = In;
+  using layer_types = typename chain::layers;
+  using output_shape = typename chain::output_shape;
+  static constexpr std::size_t size = sizeof...(Specs);
+
+  /// Throws ddnn::error when any layer's parameters are invalid (the message names the layer).
+  template <class... Parameters>
+  requires(sizeof...(Parameters) ==
+           sizeof...(Specs)) explicit Section(const Parameters&... parameters)
+      : Section(best_isa(), parameters...) {}
+
+  template <class... Parameters>
+  requires(sizeof...(Parameters) == sizeof...(Specs))
+      Section(isa_id isa, const Parameters&... parameters)
+      : layers_(make_layers(isa, std::index_sequence_for<Specs...>{}, parameters...)) {}
+
+  /// Runs every layer in order on `input` (whatever the first layer accepts).
+  template <class Input>
+  [[nodiscard]] auto operator()(const Input& input) const {
+    return run<0>(input);
+  }
+
+  template <std::size_t I>
+  [[nodiscard]] const std::tuple_element_t<I, layer_types>& layer() const noexcept {
+    return std::get<I>(layers_);
+  }
+
+ private:
+  template <std::size_t... I, class... Parameters>
+  static layer_types make_layers(isa_id isa, std::index_sequence<I...>,
+                                 const Parameters&... parameters) {
+    return layer_types(std::tuple_element_t<I, layer_types>(parameters, isa)...);
+  }
+
+  template <std::size_t I, class Input>
+  [[nodiscard]] auto run(const Input& input) const {
+    if constexpr (I + 1 == size)
+      return std::get<I>(layers_)(input);
+    else
+      return run<I + 1>(std::get<I>(layers_)(input));
+  }
+
+  layer_types layers_;
+};
+
+DDNN_END_NAMESPACE
