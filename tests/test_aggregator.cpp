@@ -112,3 +112,32 @@ TEST_CASE("bits: Max is OR, Avg is majority with ties to +1, Concat stacks chann
       CHECK((avg_out.words()[p * 2 + 1] & ~BitTensor<S>::valid_mask(1)) == 0u);
   }
 }
+
+TEST_CASE_TEMPLATE("bits Avg is the majority and Concat stacks channels for many devices", Devices,
+                   std::integral_constant<std::size_t, 7>,
+                   std::integral_constant<std::size_t, 64>) {
+  constexpr std::size_t N = Devices::value;
+  using S = Shape<2, 3, 129>;
+  std::mt19937 rng{std::uint32_t(N)};
+  const auto in = random_bits<N, S>(rng);
+  for (int trial = 0; trial < 6; ++trial) {
+    const Presence present(trial == 0
+                               ? Presence::all(N).bits()
+                               : (rng() | (std::uint64_t(rng()) << 32)) & Presence::all(N).bits());
+    if (present.none(N)) continue;
+    BitTensor<S> avg;
+    BitTensor<Shape<2, 3, N * 129>> cat;
+    REQUIRE(Aggregator<Avg>::combine(in, present, avg));
+    REQUIRE(Aggregator<Concat>::combine(in, present, cat));
+    for (std::size_t y = 0; y < 2; ++y)
+      for (std::size_t x = 0; x < 3; ++x)
+        for (std::size_t c = 0; c < 129; ++c) {
+          int sum = 0;
+          for (std::size_t d = 0; d < N; ++d) {
+            if (present[d]) sum += in[d].value(y, x, c);
+            REQUIRE(cat.value(y, x, d * 129 + c) == (present[d] ? in[d].value(y, x, c) : -1));
+          }
+          REQUIRE(avg.value(y, x, c) == (sum >= 0 ? 1 : -1));
+        }
+  }
+}

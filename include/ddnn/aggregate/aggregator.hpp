@@ -9,6 +9,7 @@
 // With no device present every combine() returns false ("no answer") and zeroes its output.
 #pragma once
 #include <array>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <type_traits>
@@ -28,6 +29,22 @@ concept AggregationKind =
     std::is_same_v<Kind, Max> || std::is_same_v<Kind, Avg> || std::is_same_v<Kind, Concat>;
 
 namespace detail {
+/// ORs `count` bits starting at bit 0 of `src` into `dst` starting at bit `offset`.
+inline void copy_bits(const std::uint64_t* src, std::size_t count, std::uint64_t* dst,
+                      std::size_t offset) noexcept {
+  for (std::size_t done = 0; done < count;) {
+    const std::size_t take = count - done < 64 ? count - done : 64;
+    const std::size_t s_word = done / 64, s_bit = done % 64;
+    std::uint64_t chunk = src[s_word] >> s_bit;
+    if (s_bit != 0 && s_bit + take > 64) chunk |= src[s_word + 1] << (64 - s_bit);
+    if (take < 64) chunk &= (std::uint64_t{1} << take) - 1;
+    const std::size_t at = offset + done, d_word = at / 64, d_bit = at % 64;
+    dst[d_word] |= chunk << d_bit;
+    if (d_bit != 0 && d_bit + take > 64) dst[d_word + 1] |= chunk >> (64 - d_bit);
+    done += take;
+  }
+}
+
 template <std::size_t N>
 inline void check_devices(Presence present) {
   static_assert(N >= 1 && N <= max_devices, "Aggregator requires between 1 and 64 devices");
@@ -90,12 +107,12 @@ struct Aggregator {
     if (present.none(N)) return false;
     constexpr std::size_t wpp = S::words_per_pixel;
     if constexpr (concatenates) {
+      using Out = output_shape<N, S>;
       for (std::size_t d = 0; d < N; ++d) {
         if (!present[d]) continue;  // the documented fill, -1 (bit 0), is already there
-        for (std::size_t y = 0; y < S::height; ++y)
-          for (std::size_t x = 0; x < S::width; ++x)
-            for (std::size_t c = 0; c < S::channels; ++c)
-              if (inputs[d].bit(y, x, c)) out.set_bit(y, x, d * S::channels + c, true);
+        for (std::size_t p = 0; p < S::pixels; ++p)
+          detail::copy_bits(inputs[d].data() + p * wpp, S::channels,
+                            out.data() + p * Out::words_per_pixel, d * S::channels);
       }
     } else if constexpr (std::is_same_v<Kind, Max>) {
       for (std::size_t d = 0; d < N; ++d) {
@@ -103,18 +120,32 @@ struct Aggregator {
         for (std::size_t i = 0; i < S::words; ++i) out.data()[i] |= inputs[d].data()[i];
       }
     } else {  // Avg: majority, ties to +1
-      const std::size_t voters = present.count(N);
+      // A bit-sliced vertical counter: plane j holds bit j of every position's count of +1s.
+      constexpr std::size_t planes = std::bit_width(N);
+      const std::size_t needed = (present.count(N) + 1) / 2;  // +1s needed: 2 * ones >= voters
       for (std::size_t i = 0; i < S::words; ++i) {
-        const std::uint64_t valid = BitTensor<S>::valid_mask(i % wpp);
-        std::uint64_t word = 0;
-        for (std::size_t b = 0; b < 64; ++b) {
-          if (!((valid >> b) & 1u)) break;
-          std::size_t ones = 0;
-          for (std::size_t d = 0; d < N; ++d)
-            if (present[d]) ones += (inputs[d].data()[i] >> b) & 1u;
-          if (2 * ones >= voters) word |= std::uint64_t{1} << b;
+        std::uint64_t count[planes] = {};
+        for (std::size_t d = 0; d < N; ++d) {
+          if (!present[d]) continue;
+          std::uint64_t carry = inputs[d].data()[i];
+          for (std::size_t j = 0; j < planes && carry; ++j) {
+            const std::uint64_t next = count[j] & carry;
+            count[j] ^= carry;
+            carry = next;
+          }
         }
-        out.data()[i] = word;
+        // count >= needed, bit-sliced, from the most significant plane down
+        std::uint64_t greater = 0, equal = ~std::uint64_t{0};
+        for (std::size_t j = planes; j-- > 0;) {
+          const bool bit = (needed >> j) & 1u;
+          if (bit) {
+            equal &= count[j];
+          } else {
+            greater |= equal & count[j];
+            equal &= ~count[j];
+          }
+        }
+        out.data()[i] = (greater | equal) & BitTensor<S>::valid_mask(i % wpp);
       }
     }
     return true;
