@@ -80,14 +80,14 @@ class BinaryConvLayer {
     detail::require_count(parameters.weights.size(), weight_count, "BinaryConv weights");
     detail::require_count(parameters.batchnorm.size(), F, "BinaryConv batchnorm");
     detail::require_finite(parameters.weights, "BinaryConv weights");
-    pack_weights(parameters.weights);
+    const std::vector<int> tap_popcounts = pack_weights(parameters.weights);
     for (std::size_t f = 0; f < F; ++f) {
       validate(parameters.batchnorm[f], "BinaryConv filter " + std::to_string(f));
       const auto folded = fold_integer(parameters.batchnorm[f], -max_sum, max_sum);
       thresholds_[f] = folded.threshold;
       if (folded.flip) flip_[f / 64] |= std::uint64_t{1} << (f % 64);
     }
-    build_count_bounds();
+    build_count_bounds(tap_popcounts);
   }
 
   [[nodiscard]] isa_id isa() const noexcept { return kernels_->isa; }
@@ -120,9 +120,11 @@ class BinaryConvLayer {
   static constexpr std::size_t padded_filters = std::size_t(groups) * filter_group;
   static constexpr std::size_t patch_words = K * K * In::words_per_pixel;
 
-  void pack_weights(const std::vector<float>& w) {
+  /// Packs the weights; returns the popcount of each filter's weights at each tap (the border
+  /// correction needs it once, at construction).
+  std::vector<int> pack_weights(const std::vector<float>& w) {
     weights_ = AlignedBuffer<std::uint64_t>(padded_filters * patch_words);
-    tap_popcounts_.assign(F * K * K, 0);
+    std::vector<int> tap_popcounts(F * K * K, 0);
     for (std::size_t f = 0; f < F; ++f)
       for (std::size_t t = 0; t < K * K; ++t)
         for (std::size_t c = 0; c < In::channels; ++c) {
@@ -130,14 +132,15 @@ class BinaryConvLayer {
           const std::size_t k = t * In::words_per_pixel + c / 64;
           weights_[((f / filter_group) * patch_words + k) * filter_group + f % filter_group] |=
               std::uint64_t{1} << (c % 64);
-          ++tap_popcounts_[f * K * K + t];
+          ++tap_popcounts[f * K * K + t];
         }
+    return tap_popcounts;
   }
 
   // One border class per distinct valid-tap range along each axis. For a class, filter f's sum
   // is s = valid_taps * C - 2 * (popcount - popcount of f's weights on padded taps), since padded
   // input words are zero; the raw bit s >= threshold becomes popcount <= a per-class bound.
-  void build_count_bounds() {
+  void build_count_bounds(const std::vector<int>& tap_popcounts) {
     auto classify = [](std::size_t out, std::size_t in, std::vector<std::int32_t>& cls,
                        std::vector<std::pair<int, int>>& ranges) {
       std::map<std::pair<int, int>, int> ids;
@@ -175,7 +178,7 @@ class BinaryConvLayer {
               if (valid)
                 ++valid_taps;
               else
-                padded_ones += tap_popcounts_[f * K * K + std::size_t(ky) * K + std::size_t(kx)];
+                padded_ones += tap_popcounts[f * K * K + std::size_t(ky) * K + std::size_t(kx)];
             }
           // s >= t  <=>  base - 2 * popcount >= t  <=>  popcount <= floor((base - t) / 2)
           const std::int64_t base = valid_taps * std::int64_t(In::channels) + 2 * padded_ones;
@@ -200,7 +203,6 @@ class BinaryConvLayer {
 
   const kernel_table* kernels_;
   AlignedBuffer<std::uint64_t> weights_;
-  std::vector<int> tap_popcounts_;
   AlignedBuffer<std::int32_t> row_class_, col_class_;
   AlignedBuffer<std::int64_t> count_bounds_;
   int col_classes_ = 0;
