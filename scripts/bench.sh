@@ -9,7 +9,7 @@ set -euo pipefail
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo_root"
 
-packages=(g++ cmake ninja-build libxsimd-dev doctest-dev libbenchmark-dev libdnnl-dev ocl-icd-opencl-dev)
+packages=(g++ cmake ninja-build libxsimd-dev libeigen3-dev nlohmann-json3-dev doctest-dev libbenchmark-dev libdnnl-dev ocl-icd-opencl-dev)
 missing=()
 for package in "${packages[@]}"; do
   if ! dpkg -s "$package" >/dev/null 2>&1; then

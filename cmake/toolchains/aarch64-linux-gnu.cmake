@@ -25,10 +25,11 @@ set(CMAKE_CROSSCOMPILING_EMULATOR qemu-aarch64;-L;/usr/${DDNN_CROSS_TRIPLE})
 
 # Header-only dependencies are used straight from the build host. xsimd's config is installed in
 # the host's multiarch directory, which a cross build does not search; doctest's and
-# nlohmann_json's are architecture-independent (/usr/lib/cmake, /usr/share/cmake).
+# nlohmann_json's and Eigen's are architecture-independent (/usr/lib/cmake, /usr/share/cmake).
 foreach(pkg_dir IN ITEMS "xsimd=/usr/lib/x86_64-linux-gnu/cmake/xsimd"
                          "doctest=/usr/lib/cmake/doctest"
-                         "nlohmann_json=/usr/share/cmake/nlohmann_json")
+                         "nlohmann_json=/usr/share/cmake/nlohmann_json"
+                         "Eigen3=/usr/share/eigen3/cmake")
   string(REPLACE "=" ";" pkg_dir "${pkg_dir}")
   list(GET pkg_dir 0 pkg)
   list(GET pkg_dir 1 dir)
