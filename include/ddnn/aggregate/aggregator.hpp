@@ -12,6 +12,7 @@
 #include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <type_traits>
 
 #include "ddnn/aggregate/presence.hpp"
@@ -61,9 +62,16 @@ struct Aggregator {
   using output_shape =
       std::conditional_t<concatenates, Shape<S::height, S::width, N * S::channels>, S>;
 
+  /// Any N inputs held in a std::array (see the span overloads below).
+  template <class Input, std::size_t N, class Output>
+  [[nodiscard]] static bool combine(const std::array<Input, N>& inputs, Presence present,
+                                    Output& out) {
+    return combine(std::span<const Input, N>(inputs), present, out);
+  }
+
   /// Logits (or any float tensors). Returns false, with `out` zeroed, when none is present.
   template <std::size_t N, ShapeType S>
-  [[nodiscard]] static bool combine(const std::array<Tensor<float, S>, N>& inputs, Presence present,
+  [[nodiscard]] static bool combine(std::span<const Tensor<float, S>, N> inputs, Presence present,
                                     Tensor<float, output_shape<N, S>>& out) {
     detail::check_devices<N>(present);
     for (float& v : out.values()) v = 0.0f;
@@ -100,7 +108,7 @@ struct Aggregator {
 
   /// Packed binary feature maps. Returns false, with `out` all -1 (bits 0), when none is present.
   template <std::size_t N, ShapeType S>
-  [[nodiscard]] static bool combine(const std::array<BitTensor<S>, N>& inputs, Presence present,
+  [[nodiscard]] static bool combine(std::span<const BitTensor<S>, N> inputs, Presence present,
                                     BitTensor<output_shape<N, S>>& out) {
     detail::check_devices<N>(present);
     for (std::uint64_t& w : out.words()) w = 0;

@@ -1,6 +1,7 @@
-// ExitBranch: an exit head (a layer producing float logits, e.g. BinaryDense<C, Output::logits>)
-// plus a confidence criterion and a runtime threshold stored with the model. Given a feature map
-// it returns the logits, the predicted class, the confidence measure and whether the sample exits.
+// ExitBranch: an exit head (a layer producing float logits: BinaryDense<C, Output::logits> on
+// bits, or a float Dense on an upper tier) plus a confidence criterion and a runtime threshold
+// stored with the model. Given a feature map it returns the logits, the predicted class, the
+// confidence measure and whether the sample exits.
 #pragma once
 #include <cstddef>
 #include <utility>
@@ -18,10 +19,11 @@ class ExitBranchLayer;
 /// `ExitBranch<BinaryDense<10, Output::logits>, MaxProbability>`.
 template <class HeadSpec, ConfidenceCriterion Criterion = NormalizedEntropy>
 struct ExitBranch {
-  static_assert(HeadSpec::produces == Output::logits,
+  static_assert(HeadSpec::produces_logits,
                 "ExitBranch requires a head that produces logits (BinaryDense<C, Output::logits>)");
   static_assert(HeadSpec::outputs >= 2, "ExitBranch requires at least 2 classes");
   using head_spec = HeadSpec;
+  using parameters_type = typename HeadSpec::parameters_type;
   using criterion = Criterion;
   static constexpr std::size_t classes = HeadSpec::outputs;
   template <ShapeType In>
@@ -47,7 +49,8 @@ class ExitBranchLayer {
   static constexpr std::size_t classes = Spec::classes;
 
   /// Throws ddnn::error when the head's parameters are invalid or threshold is outside [0, 1].
-  ExitBranchLayer(const DenseParameters& head, double threshold, isa_id isa = best_isa())
+  ExitBranchLayer(const typename Spec::parameters_type& head, double threshold,
+                  isa_id isa = best_isa())
       : head_(head, isa), threshold_(threshold) {
     validate_threshold(threshold, "ExitBranch");
   }
@@ -59,7 +62,9 @@ class ExitBranchLayer {
   }
   [[nodiscard]] const head_type& head() const noexcept { return head_; }
 
-  [[nodiscard]] ExitDecision<classes> operator()(const BitTensor<In>& features) const {
+  /// `features` is whatever the head takes: BitTensor<In>, or Tensor<float, In> for float heads.
+  template <class Features>
+  [[nodiscard]] ExitDecision<classes> operator()(const Features& features) const {
     ExitDecision<classes> d;
     head_.forward(features, d.logits);
     decide(d);

@@ -12,17 +12,15 @@
 
 DDNN_BEGIN_NAMESPACE
 
-/// Bytes one device's links carried for one sample.
+/// Bytes one node's links carried for one sample (a device's, or an edge's in a three-tier graph).
 struct LinkBytes {
-  std::size_t to_local_aggregator = 0;
-  std::size_t to_cloud = 0;
+  std::size_t logits = 0;       ///< exit-head logits sent to its tier's exit aggregator
+  std::size_t features = 0;     ///< the packed feature map sent to the tier above (not exited)
   std::size_t raw_offload = 0;  ///< what sending the raw input instead would have cost
-  [[nodiscard]] constexpr std::size_t sent() const noexcept {
-    return to_local_aggregator + to_cloud;
-  }
+  [[nodiscard]] constexpr std::size_t sent() const noexcept { return logits + features; }
   constexpr LinkBytes& operator+=(const LinkBytes& o) noexcept {
-    to_local_aggregator += o.to_local_aggregator;
-    to_cloud += o.to_cloud;
+    logits += o.logits;
+    features += o.features;
     raw_offload += o.raw_offload;
     return *this;
   }

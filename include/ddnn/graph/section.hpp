@@ -63,6 +63,15 @@ struct split_at<K, Layers<Specs...>> {
   using tail = typename detail::split<K, Layers<>, Layers<Specs...>>::tail;
 };
 
+/// The specs in [Begin, End) of a layer list (one tier's share of a network).
+template <std::size_t Begin, std::size_t End, class List>
+struct layer_range {
+  static_assert(Begin <= End, "a layer range must not end before it begins");
+  using type = typename split_at<Begin, typename split_at<End, List>::head>::tail;
+};
+template <std::size_t Begin, std::size_t End, class List>
+using layer_range_t = typename layer_range<Begin, End, List>::type;
+
 template <ShapeType In, class List>
 class Section;
 
@@ -77,6 +86,8 @@ class Section<In, Layers<Specs...>> {
   using input_shape = In;
   using layer_types = typename chain::layers;
   using output_shape = typename chain::output_shape;
+  /// One parameter object per layer, in order (NoParameters for MaxPool).
+  using parameters_type = std::tuple<typename Specs::parameters_type...>;
   static constexpr std::size_t size = sizeof...(Specs);
 
   /// Throws ddnn::error when any layer's parameters are invalid (the message names the layer).
@@ -90,6 +101,10 @@ class Section<In, Layers<Specs...>> {
       Section(isa_id isa, const Parameters&... parameters)
       : layers_(make_layers(isa, std::index_sequence_for<Specs...>{}, parameters...)) {}
 
+  /// From a tuple of parameters (how a graph stores them).
+  Section(isa_id isa, const parameters_type& parameters)
+      : Section(isa, parameters, std::index_sequence_for<Specs...>{}) {}
+
   /// Runs every layer in order on `input` (whatever the first layer accepts).
   template <class Input>
   [[nodiscard]] auto operator()(const Input& input) const {
@@ -102,6 +117,10 @@ class Section<In, Layers<Specs...>> {
   }
 
  private:
+  template <std::size_t... I>
+  Section(isa_id isa, const parameters_type& parameters, std::index_sequence<I...>)
+      : Section(isa, std::get<I>(parameters)...) {}
+
   template <std::size_t... I, class... Parameters>
   static layer_types make_layers(isa_id isa, std::index_sequence<I...>,
                                  const Parameters&... parameters) {

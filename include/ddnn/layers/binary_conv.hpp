@@ -17,6 +17,13 @@
 
 DDNN_BEGIN_NAMESPACE
 
+/// Parameters as training produces them: float weights [filter][ky][kx][channel], packed by sign
+/// (w >= 0 is +1), and one BatchNorm per filter.
+struct ConvParameters {
+  std::vector<float> weights;
+  std::vector<BatchNorm> batchnorm;
+};
+
 template <ShapeType In, class Spec>
 class BinaryConvLayer;
 
@@ -34,6 +41,8 @@ struct BinaryConv {
   static constexpr std::size_t stride = Stride;
   static constexpr std::size_t pad = Pad;
   using pool = Pool;
+  using parameters_type = ConvParameters;
+  static constexpr bool produces_logits = false;
 
   template <ShapeType In>
   using conv_shape = Shape<window_output_extent(In::height, Kernel, Stride, Pad),
@@ -42,13 +51,6 @@ struct BinaryConv {
   using output_shape = typename Pool::template output_shape<conv_shape<In>>;
   template <ShapeType In>
   using bind = BinaryConvLayer<In, BinaryConv>;
-};
-
-/// Parameters as training produces them: float weights [filter][ky][kx][channel], packed by sign
-/// (w >= 0 is +1), and one BatchNorm per filter.
-struct ConvParameters {
-  std::vector<float> weights;
-  std::vector<BatchNorm> batchnorm;
 };
 
 template <ShapeType In, class Spec>

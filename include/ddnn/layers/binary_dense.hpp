@@ -17,6 +17,15 @@ DDNN_BEGIN_NAMESPACE
 /// What a BinaryDense produces.
 enum class Output { bits, logits };
 
+/// Parameters as training produces them: weights [output][input value, HWC order] packed by sign;
+/// BatchNorm per output (bits) or scale and bias per output (logits).
+struct DenseParameters {
+  std::vector<float> weights;
+  std::vector<BatchNorm> batchnorm;  ///< Output::bits
+  std::vector<float> scale;          ///< Output::logits
+  std::vector<float> bias;           ///< Output::logits
+};
+
 template <ShapeType In, class Spec>
 class BinaryDenseLayer;
 
@@ -27,19 +36,12 @@ struct BinaryDense {
   static_assert(Outputs >= 1, "BinaryDense requires at least one output");
   static constexpr std::size_t outputs = Outputs;
   static constexpr Output produces = Produces;
+  static constexpr bool produces_logits = Produces == Output::logits;
+  using parameters_type = DenseParameters;
   template <ShapeType In>
   using output_shape = Vector<Outputs>;
   template <ShapeType In>
   using bind = BinaryDenseLayer<In, BinaryDense>;
-};
-
-/// Parameters as training produces them: weights [output][input value, HWC order] packed by sign;
-/// BatchNorm per output (bits) or scale and bias per output (logits).
-struct DenseParameters {
-  std::vector<float> weights;
-  std::vector<BatchNorm> batchnorm;  ///< Output::bits
-  std::vector<float> scale;          ///< Output::logits
-  std::vector<float> bias;           ///< Output::logits
 };
 
 template <ShapeType In, class Spec>

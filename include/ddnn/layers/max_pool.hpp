@@ -25,6 +25,8 @@ struct MaxPool {
   static constexpr std::size_t kernel = Kernel;
   static constexpr std::size_t stride = Stride;
   static constexpr std::size_t pad = Pad;
+  using parameters_type = NoParameters;
+  static constexpr bool produces_logits = false;
 
   template <ShapeType In>
   using output_shape = Shape<window_output_extent(In::height, Kernel, Stride, Pad),

@@ -1,0 +1,488 @@
+// DDNN: the typed graph. One network (a Layers<...> list) is cut into tiers by template
+// arguments — devices run [0, cut0), each edge tier the next range, the cloud the rest — and
+// every shape, message type, exit head and byte count follows from those cuts at compile time.
+// Inference is staged: tier by tier, a sample stops at the first exit that is confident enough.
+#pragma once
+#include <array>
+#include <cstddef>
+#include <optional>
+#include <span>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "ddnn/aggregate/aggregator.hpp"
+#include "ddnn/aggregate/presence.hpp"
+#include "ddnn/exits/confidence.hpp"
+#include "ddnn/exits/exit_branch.hpp"
+#include "ddnn/graph/communication.hpp"
+#include "ddnn/graph/message.hpp"
+#include "ddnn/graph/section.hpp"
+#include "ddnn/graph/topology.hpp"
+#include "ddnn/layers/max_pool.hpp"
+
+DDNN_BEGIN_NAMESPACE
+
+namespace detail {
+// The feature-map type of an aggregate: bits stay bits, floats stay floats.
+template <class Features, ShapeType S>
+struct retensor;
+template <ShapeType A, ShapeType S>
+struct retensor<BitTensor<A>, S> {
+  using type = BitTensor<S>;
+};
+template <ShapeType A, ShapeType S>
+struct retensor<Tensor<float, A>, S> {
+  using type = Tensor<float, S>;
+};
+
+template <class Section, class Input>
+using section_output_t =
+    std::remove_cvref_t<decltype(std::declval<const Section&>()(std::declval<const Input&>()))>;
+
+// What an exit spec adds to each node of its tier.
+template <class ExitSpec, ShapeType Features>
+struct exit_parts {
+  static constexpr bool exits = false;
+  static constexpr std::size_t classes = 0;
+  using head_layer = void;
+  using parameters_type = NoParameters;
+};
+template <class Head, class Combine, class Criterion, ShapeType Features>
+struct exit_parts<Exit<Head, Combine, Criterion>, Features> {
+  static constexpr bool exits = true;
+  static constexpr std::size_t classes = Exit<Head, Combine, Criterion>::classes;
+  using head_layer = typename Head::template bind<Features>;
+  using parameters_type = typename Head::parameters_type;
+  using combine = Aggregator<Combine>;
+  using criterion = Criterion;
+};
+
+// Everything a tier needs, derived from its spec, the network and the tier below.
+template <std::size_t Index, class Spec, class Network, ShapeType InputShape, class Input,
+          std::size_t Begin, std::size_t End, std::size_t Children>
+struct tier_traits_base {
+  using spec = Spec;
+  static constexpr std::size_t index = Index;
+  static constexpr TierKind kind = Spec::kind;
+  static constexpr bool is_cloud = kind == TierKind::cloud;
+  static constexpr std::size_t nodes = Spec::count;
+  static constexpr std::size_t children = Children;  ///< nodes below per node (devices: 1 sensor)
+  static constexpr std::size_t begin = Begin, end = End;  ///< the network layers it runs
+  using input_type = Input;
+  using section = Section<InputShape, layer_range_t<Begin, End, Network>>;
+  using output_type = section_output_t<section, Input>;
+  using output_shape = typename output_type::shape;
+  using exit = exit_parts<typename Spec::exit_spec, output_shape>;
+  static constexpr bool has_exit = exit::exits;
+};
+
+template <class Network, class SensorSpec, class Spec>
+struct device_tier_traits
+    : tier_traits_base<0, Spec, Network, typename SensorSpec::input_shape,
+                       Tensor<typename SensorSpec::value_type, typename SensorSpec::input_shape>, 0,
+                       Spec::cut, 1> {
+  static_assert(Spec::kind == TierKind::devices, "a DDNN's first tier must be a DeviceTier");
+  static_assert(Spec::cut < Network::size,
+                "DeviceTier's cut must leave at least one layer of the network for the cloud");
+};
+
+template <class Spec, class Network>
+inline constexpr std::size_t cut_of = Spec::cut;
+template <class F, class C, class Network>
+inline constexpr std::size_t cut_of<CloudTier<F, C>, Network> = Network::size;
+
+template <std::size_t Below, std::size_t Nodes>
+inline constexpr std::size_t children_of = Below / Nodes;
+
+template <std::size_t Index, class Network, class Spec, class Below>
+struct upper_tier_checks {
+  static_assert(Spec::kind != TierKind::devices, "only the first tier of a DDNN is a DeviceTier");
+  static_assert(Below::nodes % Spec::count == 0,
+                "an EdgeTier's node count must divide the node count of the tier below, so every "
+                "edge aggregates an equal share");
+  static_assert(cut_of<Spec, Network> > Below::end,
+                "a tier's cut must lie above the cut of the tier below (each tier runs at least "
+                "one layer)");
+  static_assert(Spec::kind == TierKind::cloud || cut_of<Spec, Network> < Network::size,
+                "an EdgeTier's cut must leave at least one layer of the network for the cloud");
+  static constexpr bool ok = true;
+};
+
+template <std::size_t Index, class Network, class Spec, class Below>
+requires upper_tier_checks<Index, Network, Spec, Below>::ok struct upper_tier_traits
+    : tier_traits_base<Index, Spec, Network,
+                       typename Spec::features::template output_shape<
+                           children_of<Below::nodes, Spec::count>, typename Below::output_shape>,
+                       typename retensor<typename Below::output_type,
+                                         typename Spec::features::template output_shape<
+                                             children_of<Below::nodes, Spec::count>,
+                                             typename Below::output_shape>>::type,
+                       Below::end, cut_of<Spec, Network>, children_of<Below::nodes, Spec::count>> {
+};
+
+template <std::size_t Index, class Network, class Done, class... Upper>
+struct resolve_tiers {
+  using type = Done;
+};
+template <std::size_t Index, class Network, class... Done, class Next, class... Rest>
+struct resolve_tiers<Index, Network, std::tuple<Done...>, Next, Rest...> {
+  using below = std::tuple_element_t<sizeof...(Done) - 1, std::tuple<Done...>>;
+  using type =
+      typename resolve_tiers<Index + 1, Network,
+                             std::tuple<Done..., upper_tier_traits<Index, Network, Next, below>>,
+                             Rest...>::type;
+};
+
+template <class Tuple>
+struct tuple_last;
+template <class... T>
+struct tuple_last<std::tuple<T...>> {
+  using type = std::tuple_element_t<sizeof...(T) - 1, std::tuple<T...>>;
+};
+
+template <class Tier>
+using tier_message_t =
+    TierMessage<Tier::index, typename Tier::output_type, Tier::nodes, Tier::exit::classes>;
+
+template <class Tiers, std::size_t... I>
+constexpr std::size_t edge_nodes(std::index_sequence<I...>) {
+  return (std::size_t{0} + ... +
+          (std::tuple_element_t<I, Tiers>::kind == TierKind::edge
+               ? std::tuple_element_t<I, Tiers>::nodes
+               : 0));
+}
+}  // namespace detail
+
+/// One node's parameters: its section's layers (one object per layer) and its exit head.
+template <class Tier>
+struct NodeParameters {
+  typename Tier::section::parameters_type layers{};
+  typename Tier::exit::parameters_type exit_head{};  ///< NoParameters without an exit
+};
+
+/// One tier's parameters: every node's, and the tier's exit threshold.
+template <class Tier>
+struct TierParameters {
+  std::array<NodeParameters<Tier>, Tier::nodes> nodes{};
+  double threshold = 0.5;  ///< the exit's threshold T (ignored by tiers without an exit)
+};
+
+/// A whole graph's parameters, tier by tier.
+template <class Tiers>
+struct GraphParameters;
+template <class... Tier>
+struct GraphParameters<std::tuple<Tier...>> {
+  std::tuple<TierParameters<Tier>...> tiers;
+  template <std::size_t I>
+  [[nodiscard]] auto& tier() noexcept {
+    return std::get<I>(tiers);
+  }
+  template <std::size_t I>
+  [[nodiscard]] const auto& tier() const noexcept {
+    return std::get<I>(tiers);
+  }
+};
+
+/// The outcome of one tier's step for one sample: the message it sends up and, when the tier
+/// has an exit (or is the cloud), its decision on the combined logits.
+template <class Tier, std::size_t Classes>
+struct TierStep {
+  detail::tier_message_t<Tier> message;
+  ExitDecision<Classes> decision;  ///< valid when `has_decision` and `answered`
+  static constexpr bool has_decision = Tier::has_exit || Tier::is_cloud;
+  bool answered = false;  ///< false when no node of the tier was present
+};
+
+/// What staged inference says about one sample.
+template <std::size_t Classes, std::size_t Devices, std::size_t EdgeNodes>
+struct Inference {
+  bool answered = false;      ///< false when no device was present: no class, no logits
+  std::size_t predicted = 0;  ///< argmax of the answering exit's logits
+  std::size_t exit_tier = 0;  ///< the tier whose exit answered (0: devices; the last: cloud)
+  double measure = 0.0;  ///< that exit's confidence measure (normalized entropy: lower is surer)
+  Tensor<float, Vector<Classes>> logits;     ///< the answering exit's (combined) logits
+  std::array<LinkBytes, Devices> devices{};  ///< bytes on each device's links
+  std::array<LinkBytes, EdgeNodes> edges{};  ///< bytes on each edge node's links, tier by tier
+  [[nodiscard]] LinkBytes total() const noexcept {
+    LinkBytes t;
+    for (const LinkBytes& l : devices) t += l;
+    for (const LinkBytes& l : edges) t += l;
+    return t;
+  }
+};
+
+/// The typed graph. `SensorSpec` is what each device reads, `Network` the whole layer list (its
+/// last layer produces the logits), then a DeviceTier, any EdgeTiers and a CloudTier.
+template <class SensorSpec, class Network, class DeviceSpec, class... UpperSpecs>
+class DDNN {
+  static_assert(sizeof...(UpperSpecs) >= 1, "a DDNN needs a CloudTier above its devices");
+
+ public:
+  using tiers = typename detail::resolve_tiers<
+      1, Network, std::tuple<detail::device_tier_traits<Network, SensorSpec, DeviceSpec>>,
+      UpperSpecs...>::type;
+  static constexpr std::size_t tier_count = std::tuple_size_v<tiers>;
+  template <std::size_t T>
+  using tier = std::tuple_element_t<T, tiers>;
+  using cloud_tier = tier<tier_count - 1>;
+  static_assert(cloud_tier::is_cloud, "a DDNN's last tier must be a CloudTier");
+  static_assert(
+      []<std::size_t... I>(std::index_sequence<I...>) {
+        return ((I == 0 || I + 1 == tier_count || tier<I>::kind == TierKind::edge) && ...);
+      }(std::make_index_sequence<tier_count>{}),
+      "a DDNN's tiers are a DeviceTier, then EdgeTiers, then one CloudTier");
+
+  using network = Network;
+  using sensor = SensorSpec;
+  using output_type = typename cloud_tier::output_type;
+  static_assert(std::is_same_v<output_type, Tensor<float, Vector<output_type::shape::size>>>,
+                "the network's last layer must produce logits (e.g. BinaryDense<C, "
+                "Output::logits>)");
+  static constexpr std::size_t classes = output_type::shape::size;
+  static_assert(
+      []<std::size_t... I>(std::index_sequence<I...>) {
+        return ((!tier<I>::has_exit || tier<I>::exit::classes == classes) && ...);
+      }(std::make_index_sequence<tier_count>{}),
+      "every exit head must predict as many classes as the network's last layer");
+
+  static constexpr std::size_t devices = tier<0>::nodes;
+  static constexpr std::size_t edge_nodes =
+      detail::edge_nodes<tiers>(std::make_index_sequence<tier_count>{});
+  using input_type = typename tier<0>::input_type;      ///< one device's input
+  using inputs_type = std::array<input_type, devices>;  ///< one sample: every device's input
+  using parameters_type = GraphParameters<tiers>;
+  using result_type = Inference<classes, devices, edge_nodes>;
+  template <std::size_t T>
+  using message_type = detail::tier_message_t<tier<T>>;
+  template <std::size_t T>
+  using step_type = TierStep<tier<T>, classes>;
+  /// Raw-offload baseline: one device's input sent as is.
+  static constexpr std::size_t raw_bytes =
+      input_type::shape::size * sizeof(typename SensorSpec::value_type);
+
+  /// Builds every layer (kernels chosen for `isa`, by default the best the CPU runs). Throws
+  /// ddnn::error naming the tier, node and layer when a parameter is invalid.
+  explicit DDNN(const parameters_type& parameters, isa_id isa = best_isa())
+      : parameters_(parameters),
+        runtime_(make_runtime(parameters, isa, std::make_index_sequence<tier_count>{})) {}
+
+  [[nodiscard]] const parameters_type& parameters() const noexcept { return parameters_; }
+
+  template <std::size_t T>
+  [[nodiscard]] double threshold() const noexcept {
+    return std::get<T>(runtime_).threshold;
+  }
+  template <std::size_t T>
+  void set_threshold(double threshold) {
+    static_assert(tier<T>::has_exit, "set_threshold: this tier has no exit");
+    validate_threshold(threshold, "tier " + std::to_string(T) + " exit");
+    std::get<T>(runtime_).threshold = threshold;
+    parameters_.template tier<T>().threshold = threshold;
+  }
+
+  // ---- one tier at a time ---------------------------------------------------------------------
+
+  /// The device tier for one sample: every present device runs its section and exit head.
+  [[nodiscard]] step_type<0> step_devices(const inputs_type& inputs, Presence present) const {
+    present.check_within(devices);
+    step_type<0> s;
+    s.message.present = present;
+    const auto& rt = std::get<0>(runtime_);
+    for (std::size_t d = 0; d < devices; ++d) {
+      if (!present[d]) continue;
+      s.message.features[d] = rt.sections[d](inputs[d]);
+      if constexpr (tier<0>::has_exit)
+        rt.heads[d].forward(s.message.features[d], s.message.logits[d]);
+    }
+    finish_step<0>(s);
+    return s;
+  }
+
+  /// Tier T >= 1 for one sample, from the message of the tier below.
+  template <std::size_t T>
+  [[nodiscard]] step_type<T> step(const message_type<T - 1>& below) const {
+    static_assert(T >= 1 && T < tier_count, "step<T>: T names a tier above the devices");
+    using Tier = tier<T>;
+    constexpr std::size_t k = Tier::children;
+    below.present.check_within(tier<T - 1>::nodes);
+    step_type<T> s;
+    const auto& rt = std::get<T>(runtime_);
+    typename Tier::input_type aggregate;
+    for (std::size_t n = 0; n < Tier::nodes; ++n) {
+      const std::uint64_t group_mask = k >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << k) - 1;
+      const Presence group((below.present.bits() >> (n * k)) & group_mask);
+      if (group.none(k)) continue;
+      s.message.present.set(n);
+      using Features = typename tier<T - 1>::output_type;
+      (void)Tier::spec::features::combine(
+          std::span<const Features, k>(below.features.data() + n * k, k), group, aggregate);
+      s.message.features[n] = rt.sections[n](aggregate);
+      if constexpr (Tier::has_exit) rt.heads[n].forward(s.message.features[n], s.message.logits[n]);
+    }
+    finish_step<T>(s);
+    return s;
+  }
+
+  // ---- whole samples --------------------------------------------------------------------------
+
+  /// Staged inference of one sample: the answer, the tier that gave it, its confidence and the
+  /// bytes every link carried. With no device present the result says answered == false.
+  [[nodiscard]] result_type infer(const inputs_type& inputs, Presence present) const {
+    result_type r;
+    step_type<0> s = step_devices(inputs, present);
+    if (!s.answered) return r;
+    if (account<0>(s, r)) return r;
+    continue_from<1>(s.message, r);
+    return r;
+  }
+
+  /// Staged inference of a batch, tier by tier: samples that exit leave the batch and only the
+  /// rest go up. Equal, sample by sample, to infer().
+  [[nodiscard]] std::vector<result_type> infer_batch(std::span<const inputs_type> inputs,
+                                                     std::span<const Presence> present) const {
+    if (inputs.size() != present.size())
+      detail::fail("infer_batch: " + std::to_string(inputs.size()) + " samples but " +
+                   std::to_string(present.size()) + " presence masks");
+    std::vector<result_type> results(inputs.size());
+    std::vector<std::size_t> pending;
+    std::vector<message_type<0>> messages;
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+      step_type<0> s = step_devices(inputs[i], present[i]);
+      if (!s.answered || account<0>(s, results[i])) continue;
+      pending.push_back(i);
+      messages.push_back(std::move(s.message));
+    }
+    batch_from<1>(pending, messages, results);
+    return results;
+  }
+
+ private:
+  template <class Tier>
+  struct TierRuntime {
+    std::vector<typename Tier::section> sections;
+    std::vector<std::conditional_t<Tier::has_exit, typename Tier::exit::head_layer, char>> heads;
+    double threshold = 0.0;
+  };
+  template <std::size_t... T>
+  static auto make_runtime(const parameters_type& p, isa_id isa, std::index_sequence<T...>) {
+    return std::tuple<TierRuntime<tier<T>>...>(make_tier<T>(p.template tier<T>(), isa)...);
+  }
+  template <std::size_t T>
+  static TierRuntime<tier<T>> make_tier(const TierParameters<tier<T>>& p, isa_id isa) {
+    using Tier = tier<T>;
+    TierRuntime<Tier> rt;
+    rt.sections.reserve(Tier::nodes);
+    const char* kind = Tier::kind == TierKind::devices ? "device"
+                       : Tier::kind == TierKind::edge  ? "edge node"
+                                                       : "cloud";
+    for (std::size_t n = 0; n < Tier::nodes; ++n) {
+      const std::string where =
+          "tier " + std::to_string(T) + " (" + kind + " " + std::to_string(n) + ")";
+      try {
+        rt.sections.emplace_back(isa, p.nodes[n].layers);
+        if constexpr (Tier::has_exit) rt.heads.emplace_back(p.nodes[n].exit_head, isa);
+      } catch (const error& e) {
+        detail::fail(where + ": " + e.what());
+      }
+    }
+    if constexpr (Tier::has_exit) {
+      validate_threshold(p.threshold, "tier " + std::to_string(T) + " exit");
+      rt.threshold = p.threshold;
+    }
+    return rt;
+  }
+
+  // Fills the decision of a step from its nodes' logits (exit tiers) or output (cloud).
+  template <std::size_t T>
+  void finish_step(step_type<T>& s) const {
+    using Tier = tier<T>;
+    s.answered = !s.message.present.none(Tier::nodes);
+    if (!s.answered) return;
+    if constexpr (Tier::is_cloud) {
+      using Criterion = typename Tier::spec::criterion;
+      s.decision.logits = s.message.features[0];
+      s.decision.predicted = argmax(s.decision.logits.values());
+      s.decision.measure = Criterion::measure(s.decision.logits.values());
+      s.decision.exits = true;
+    } else if constexpr (Tier::has_exit) {
+      using Exit = typename Tier::exit;
+      (void)Exit::combine::combine(s.message.logits, s.message.present, s.decision.logits);
+      s.decision.predicted = argmax(s.decision.logits.values());
+      s.decision.measure = Exit::criterion::measure(s.decision.logits.values());
+      s.decision.exits =
+          Exit::criterion::exits(s.decision.measure, std::get<T>(runtime_).threshold);
+    }
+  }
+
+  // Adds tier T's link bytes to r; returns true (and fills the answer) when the sample exits.
+  template <std::size_t T>
+  bool account(const step_type<T>& s, result_type& r) const {
+    using Tier = tier<T>;
+    const bool exits = step_type<T>::has_decision && s.decision.exits;
+    if constexpr (!Tier::is_cloud) {
+      for (std::size_t n = 0; n < Tier::nodes; ++n) {
+        if (!s.message.present[n]) continue;
+        LinkBytes& l = link<T>(r, n);
+        l.logits += Tier::has_exit ? message_type<T>::logits_bytes : 0;
+        l.features += exits ? 0 : message_type<T>::feature_bytes;
+        if constexpr (T == 0) l.raw_offload += raw_bytes;
+      }
+    }
+    if (exits) {
+      r.answered = true;
+      r.exit_tier = T;
+      r.predicted = s.decision.predicted;
+      r.measure = s.decision.measure;
+      r.logits = s.decision.logits;
+    }
+    return exits;
+  }
+
+  template <std::size_t T>
+  static LinkBytes& link(result_type& r, std::size_t node) noexcept {
+    if constexpr (T == 0) {
+      return r.devices[node];
+    } else {
+      std::size_t offset = 0;
+      [&]<std::size_t... I>(std::index_sequence<I...>) {
+        ((offset += tier<I>::kind == TierKind::edge ? tier<I>::nodes : 0), ...);
+      }
+      (std::make_index_sequence<T>{});
+      return r.edges[offset + node];
+    }
+  }
+
+  template <std::size_t T>
+  void continue_from(const message_type<T - 1>& below, result_type& r) const {
+    step_type<T> s = step<T>(below);
+    if (account<T>(s, r)) return;
+    if constexpr (T + 1 < tier_count) continue_from<T + 1>(s.message, r);
+  }
+
+  template <std::size_t T>
+  void batch_from(const std::vector<std::size_t>& pending,
+                  const std::vector<message_type<T - 1>>& below,
+                  std::vector<result_type>& results) const {
+    std::vector<std::size_t> next;
+    std::vector<message_type<T>> messages;
+    for (std::size_t j = 0; j < pending.size(); ++j) {
+      step_type<T> s = step<T>(below[j]);
+      if (account<T>(s, results[pending[j]])) continue;
+      next.push_back(pending[j]);
+      messages.push_back(std::move(s.message));
+    }
+    if constexpr (T + 1 < tier_count)
+      if (!next.empty()) batch_from<T + 1>(next, messages, results);
+  }
+
+  template <std::size_t... T>
+  static auto runtime_type(std::index_sequence<T...>) -> std::tuple<TierRuntime<tier<T>>...>;
+
+  parameters_type parameters_;
+  decltype(runtime_type(std::make_index_sequence<tier_count>{})) runtime_;
+};
+
+DDNN_END_NAMESPACE
