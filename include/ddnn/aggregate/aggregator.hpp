@@ -69,6 +69,16 @@ struct Aggregator {
     return combine(std::span<const Input, N>(inputs), present, out);
   }
 
+  /// Any other combination of inputs and output: a readable error instead of "no match".
+  template <class Input, std::size_t N, class Output>
+  static bool combine(std::span<const Input, N>, Presence, Output&) {
+    static_assert(sizeof(Input) == 0,
+                  "Aggregator::combine requires an output of the aggregate's kind and shape: "
+                  "bits stay bits and floats stay floats; Concat of N maps HxWxC gives "
+                  "HxWx(N*C), Max and Avg keep HxWxC");
+    return false;
+  }
+
   /// Logits (or any float tensors). Returns false, with `out` zeroed, when none is present.
   template <std::size_t N, ShapeType S>
   [[nodiscard]] static bool combine(std::span<const Tensor<float, S>, N> inputs, Presence present,

@@ -73,6 +73,9 @@ struct tier_traits_base {
   static constexpr std::size_t begin = Begin, end = End;  ///< the network layers it runs
   using input_type = Input;
   using section = Section<InputShape, layer_range_t<Begin, End, Network>>;
+  static_assert(section::template accepts<Input>,
+                "a layer does not accept the tensors it is given at this tier: binary layers take "
+                "bits, FirstConv takes the sensor's values, float layers take bits or floats");
   using output_type = section_output_t<section, Input>;
   using output_shape = typename output_type::shape;
   using exit = exit_parts<typename Spec::exit_spec, output_shape>;

@@ -3,6 +3,7 @@
 // checked at compile time; split_at<K> cuts a layer list at a partition point K.
 #pragma once
 #include <cstddef>
+#include <functional>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -50,6 +51,21 @@ template <std::size_t K, class... D>
 requires(K > 0) struct split<K, Layers<D...>, Layers<>> {
   static_assert(K == 0, "partition point lies beyond the last layer");
 };
+
+// Whether each layer of a bound tuple accepts what the one before it produces, starting from
+// Input (a non-template operator() or a constrained one rejects other tensors without an error).
+template <class Input, class LayerTuple, std::size_t I = 0>
+constexpr bool chain_accepts() {
+  if constexpr (I == std::tuple_size_v<LayerTuple>) {
+    return true;
+  } else {
+    using L = std::tuple_element_t<I, LayerTuple>;
+    if constexpr (!std::is_invocable_v<const L&, const Input&>)
+      return false;
+    else
+      return chain_accepts<std::invoke_result_t<const L&, const Input&>, LayerTuple, I + 1>();
+  }
+}
 }  // namespace detail
 
 /// The specs before and after partition point K of a layer list: split_at<K, L>::head runs
@@ -105,11 +121,15 @@ class Section<In, Layers<Specs...>> {
   Section(isa_id isa, const parameters_type& parameters)
       : Section(isa, parameters, std::index_sequence_for<Specs...>{}) {}
 
+  /// Whether the layers accept `Input` and each other's outputs (binary layers take bits,
+  /// FirstConv the sensor's values).
+  template <class Input>
+  static constexpr bool accepts = detail::chain_accepts<Input, layer_types>();
+
   /// Runs every layer in order on `input` (whatever the first layer accepts).
   template <class Input>
-  [[nodiscard]] auto operator()(const Input& input) const {
-    return run<0>(input);
-  }
+  requires accepts<Input>
+  [[nodiscard]] auto operator()(const Input& input) const { return run<0>(input); }
 
   template <std::size_t I>
   [[nodiscard]] const std::tuple_element_t<I, layer_types>& layer() const noexcept {
