@@ -11,6 +11,8 @@
 #include "ddnn/graph/ddnn.hpp"
 #include "ddnn/layers/binary_conv.hpp"
 #include "ddnn/layers/binary_dense.hpp"
+#include "ddnn/layers/conv.hpp"
+#include "ddnn/layers/dense.hpp"
 #include "ddnn/layers/first_conv.hpp"
 #include "ddnn/layers/max_pool.hpp"
 
@@ -79,6 +81,32 @@ DenseParameters random_layer(random_stream& r, const BinaryDenseLayer<In, Spec>*
     }
   } else {
     p.batchnorm = random_batchnorm(r, Spec::outputs, 0, spread);
+  }
+  return p;
+}
+/// Float weights uniform in +-sqrt(3 / fan_in) (unit variance of the sums for unit inputs).
+inline std::vector<float> random_floats(random_stream& r, std::size_t n, std::size_t fan_in) {
+  const float bound = std::sqrt(3.0f / float(fan_in));
+  std::vector<float> v(n);
+  for (float& x : v) x = bound * r.symmetric();
+  return v;
+}
+template <ShapeType In, class Spec>
+ConvParameters random_layer(random_stream& r, const ConvLayer<In, Spec>*) {
+  constexpr std::size_t taps = Spec::kernel * Spec::kernel * In::channels;
+  return {random_floats(r, Spec::filters * taps, taps), random_batchnorm(r, Spec::filters, 0, 1)};
+}
+template <ShapeType In, class Spec>
+DenseParameters random_layer(random_stream& r, const DenseLayer<In, Spec>*) {
+  DenseParameters p;
+  p.weights = random_floats(r, Spec::outputs * In::size, In::size);
+  if constexpr (Spec::produces_logits) {
+    for (std::size_t n = 0; n < Spec::outputs; ++n) {
+      p.scale.push_back(1.0f + std::abs(r.symmetric()));
+      p.bias.push_back(0.5f * r.symmetric());
+    }
+  } else {
+    p.batchnorm = random_batchnorm(r, Spec::outputs, 0, 1);
   }
   return p;
 }
