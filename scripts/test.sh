@@ -6,7 +6,8 @@
 #   A. release   Release build in build-ci/release: unit tests (dispatch mode), qemu-x86_64 runs on
 #                emulated older CPUs, native-mode AVX2 test, weak-symbol check, header
 #                self-containment (part of the build), compile-fail tests, install/find_package and
-#                add_subdirectory consumers, `ddnn_bench --quick` smoke run
+#                add_subdirectory consumers, `ddnn_bench --quick` smoke run, libFuzzer runs
+#                (clang, label fuzz; libclang-rt-14-dev provides libFuzzer)
 #   B. sanitize  Debug build with -fsanitize=address,undefined in build-ci/sanitize
 #   C. aarch64   cross build (cmake/toolchains/aarch64-linux-gnu.cmake), tests under qemu-aarch64
 # Environment: DDNN_TEST_SECTIONS="release sanitize aarch64" (subset to run),
@@ -26,7 +27,7 @@ elapsed() { local s=$(($1)); printf '%dm%02ds' $((s / 60)) $((s % 60)); }
 # --- packages ------------------------------------------------------------------------------------
 packages=(g++ cmake ninja-build pkgconf libxsimd-dev doctest-dev nlohmann-json3-dev libbenchmark-dev
           libdnnl-dev ocl-icd-opencl-dev qemu-user g++-aarch64-linux-gnu libc6-dev-arm64-cross clang
-          zlib1g-dev libeigen3-dev clang-format)
+          zlib1g-dev libeigen3-dev clang-format libclang-rt-14-dev)
 header "packages"
 if command -v dpkg >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
   missing=()
@@ -97,10 +98,11 @@ section_release() {
 
 section_sanitize() {
   # qemu would run the instrumented binary very slowly; compile-fail and consumer tests do not
-  # execute instrumented code.
+  # execute instrumented code; the libFuzzer runs (fuzz) build their own sanitized clang binary
+  # and belong to the release section (the fuzz corpora still replay here, label unit).
   ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:check_initialization_order=1 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  build_and_test sanitize -LE 'qemu|consumer|compile_fail' -- \
+  build_and_test sanitize -LE 'qemu|consumer|compile_fail|fuzz' -- \
     -DCMAKE_BUILD_TYPE=Debug -DDDNN_BUILD_BENCHMARKS=OFF -DDDNN_BUILD_EXAMPLES=OFF \
     "-DCMAKE_CXX_FLAGS=-fsanitize=address,undefined -fno-sanitize-recover=all \
 -fno-omit-frame-pointer"

@@ -1,5 +1,5 @@
-// Test fixtures for DDNN graphs: random parameters for any graph type (layer by layer, from the
-// bound layer types), random sensor inputs, and the four topologies of issue 3.
+// Test fixtures for DDNN graphs: random parameters and sensor inputs drawn from a test's
+// generator, and the topologies of issue 3 (plus a concatenating exit).
 #pragma once
 #include <cstdint>
 #include <random>
@@ -7,8 +7,10 @@
 #include <utility>
 
 #include "ddnn/graph/ddnn.hpp"
+#include "ddnn/graph/random_parameters.hpp"
 #include "ddnn/layers/binary_conv.hpp"
 #include "ddnn/layers/binary_dense.hpp"
+#include "ddnn/layers/dense.hpp"
 #include "ddnn/layers/first_conv.hpp"
 #include "ddnn/layers/max_pool.hpp"
 #include "reference.hpp"
@@ -16,68 +18,12 @@
 namespace fixtures {
 using namespace ddnn;
 
-template <ShapeType In, class Spec>
-ConvParameters random_layer(std::mt19937& rng, const FirstConvLayer<In, Spec>*) {
-  constexpr std::size_t taps = Spec::kernel * Spec::kernel * In::channels;
-  return {ref::random_signs(rng, Spec::filters * taps),
-          ref::random_bn(rng, int(Spec::filters), float(255 * taps) / 6.0f)};
-}
-template <ShapeType In, class Spec>
-ConvParameters random_layer(std::mt19937& rng, const BinaryConvLayer<In, Spec>*) {
-  constexpr std::size_t taps = Spec::kernel * Spec::kernel * In::channels;
-  return {ref::random_signs(rng, Spec::filters * taps),
-          ref::random_bn(rng, int(Spec::filters), float(taps) / 4.0f)};
-}
-template <ShapeType In, class Spec>
-DenseParameters random_layer(std::mt19937& rng, const BinaryDenseLayer<In, Spec>*) {
-  DenseParameters p;
-  p.weights = ref::random_signs(rng, Spec::outputs * In::size);
-  if constexpr (Spec::produces_logits) {
-    std::uniform_real_distribution<float> scale(0.01f, 0.2f), bias(-1.0f, 1.0f);
-    for (std::size_t n = 0; n < Spec::outputs; ++n) {
-      p.scale.push_back(scale(rng));
-      p.bias.push_back(bias(rng));
-    }
-  } else {
-    p.batchnorm = ref::random_bn(rng, int(Spec::outputs), float(In::size) / 4.0f);
-  }
-  return p;
-}
-template <ShapeType In, class Pool>
-NoParameters random_layer(std::mt19937&, const MaxPoolLayer<In, Pool>*) {
-  return {};
-}
-
-template <class LayerTuple, std::size_t... I>
-auto random_layers(std::mt19937& rng, std::index_sequence<I...>) {
-  // Braced initialisation evaluates left to right, so the draws happen in layer order.
-  return std::tuple{
-      random_layer(rng, static_cast<const std::tuple_element_t<I, LayerTuple>*>(nullptr))...};
-}
-
-/// Random parameters for every node of every tier of `Graph`; thresholds as given.
+/// Random parameters for every node of every tier of `Graph` (ddnn::random_parameters, seeded
+/// from the test's generator); every exit at `threshold`.
 template <class Graph>
 typename Graph::parameters_type random_parameters(std::mt19937& rng, double threshold = 0.5) {
-  typename Graph::parameters_type p;
-  [&]<std::size_t... T>(std::index_sequence<T...>) {
-    (
-        [&] {
-          using Tier = typename Graph::template tier<T>;
-          using LayerTuple = typename Tier::section::layer_types;
-          auto& tp = p.template tier<T>();
-          tp.threshold = threshold;
-          for (auto& node : tp.nodes) {
-            node.layers = random_layers<LayerTuple>(
-                rng, std::make_index_sequence<std::tuple_size_v<LayerTuple>>{});
-            if constexpr (Tier::has_exit)
-              node.exit_head =
-                  random_layer(rng, static_cast<const typename Tier::exit::head_layer*>(nullptr));
-          }
-        }(),
-        ...);
-  }
-  (std::make_index_sequence<Graph::tier_count>{});
-  return p;
+  const std::uint64_t seed = (std::uint64_t{rng()} << 32) | rng();
+  return ddnn::random_parameters<Graph>(seed, threshold);
 }
 
 /// One sample's random sensor inputs.
@@ -115,6 +61,12 @@ struct three_tier final : DDNN<Sensor<Tile>, Network, DeviceTier<6, 1, Exit<Head
 /// (d) two edges, each aggregating three devices, -> cloud
 struct two_edges final : DDNN<Sensor<Tile>, Network, DeviceTier<6, 1>,
                               EdgeTier<2, Concat, 2, Exit<Head3, Avg>>, CloudTier<Concat>> {
+  using DDNN::DDNN;
+};
+/// (b) with a local exit that concatenates the device logits into a float dense head (CC)
+using ConcatExit = Exit<Head3, Concat, NormalizedEntropy, Dense<3, Activation::none>>;
+struct concat_exit final
+    : DDNN<Sensor<Tile>, Network, DeviceTier<6, 1, ConcatExit>, CloudTier<Concat>> {
   using DDNN::DDNN;
 };
 }  // namespace fixtures

@@ -268,6 +268,48 @@ TEST_CASE("(d) two edges of three devices each, Avg edge exit, Concat in the clo
   CHECK(exits_at[2] > 0);
 }
 
+TEST_CASE("a local exit that concatenates device logits into a dense head") {
+  std::mt19937 rng(11);
+  static_assert(concat_exit::tier<0>::exit::concatenates);
+  for (double threshold : {0.3, 0.8}) {
+    const auto params = random_parameters<concat_exit>(rng, threshold);
+    const concat_exit g(params);
+    const Dense<3, Activation::none>::bind<Vector<18>> combine(params.tier<0>().exit_combine);
+    std::size_t local = 0;
+    for (int trial = 0; trial < 30; ++trial) {
+      const auto inputs = random_inputs<concat_exit>(rng);
+      const Presence present = random_presence(rng, 6);
+      Tensor<float, Vector<18>> concatenated;  // absent devices' logits are 0
+      for (float& v : concatenated.values()) v = 0.0f;
+      for (std::size_t d = 0; d < 6; ++d) {
+        if (!present[d]) continue;
+        const auto logits = DeviceHead(params.tier<0>().nodes[d].exit_head)(
+            DeviceSection(params.tier<0>().nodes[d].layers)(inputs[d]));
+        for (std::size_t c = 0; c < 3; ++c) concatenated[3 * d + c] = logits[c];
+      }
+      const auto r = g.infer(inputs, present);
+      if (present.none(6)) {
+        CHECK_FALSE(r.answered);
+        continue;
+      }
+      const auto local_logits = combine(concatenated);
+      const double measure = normalized_entropy(local_logits.values());
+      if (measure < threshold) {
+        ++local;
+        CHECK(r.exit_tier == 0);
+        for (std::size_t c = 0; c < 3; ++c) CHECK(r.logits[c] == local_logits[c]);
+        CHECK(r.measure == measure);
+      } else {
+        CHECK(r.exit_tier == 1);
+      }
+    }
+    if (threshold == 0.8) CHECK(local > 0);
+  }
+  auto params = random_parameters<concat_exit>(rng);
+  params.tier<0>().exit_combine.weights.pop_back();
+  CHECK_THROWS_WITH_AS(concat_exit{params}, doctest::Contains("combining head"), ddnn::error);
+}
+
 TEST_CASE("(a) one device -> cloud; threshold 0 sends everything up, threshold 1 almost nothing") {
   std::mt19937 rng(13);
   auto params = random_parameters<one_device>(rng, 0.0);

@@ -92,6 +92,7 @@ TEST_CASE("model files round-trip bit-exactly for every topology, binary and flo
   check_round_trip<three_tier>(3);
   check_round_trip<two_edges>(4);
   check_round_trip<float_cloud>(5);
+  check_round_trip<concat_exit>(6);
 }
 
 TEST_CASE("binary weights are stored as sign bits") {

@@ -42,22 +42,45 @@ template <class Section, class Input>
 using section_output_t =
     std::remove_cvref_t<decltype(std::declval<const Section&>()(std::declval<const Input&>()))>;
 
-// What an exit spec adds to each node of its tier.
-template <class ExitSpec, ShapeType Features>
+// What an exit spec adds to each node of its tier (a head), and to the tier (a combining head
+// when it concatenates).
+template <class ExitSpec, ShapeType Features, std::size_t Nodes>
 struct exit_parts {
   static constexpr bool exits = false;
+  static constexpr bool concatenates = false;
   static constexpr std::size_t classes = 0;
   using head_layer = void;
+  using combine_layer = char;
+  using parameters_type = NoParameters;
+  using combine_parameters_type = NoParameters;
+};
+template <class CombineHead, std::size_t Inputs>
+struct combine_layer_of {
+  static_assert(CombineHead::produces_logits,
+                "an Exit's combining head must produce logits (e.g. Dense<C, Activation::none>)");
+  using type = typename CombineHead::template bind<Vector<Inputs>>;
+  using parameters_type = typename CombineHead::parameters_type;
+};
+template <std::size_t Inputs>
+struct combine_layer_of<void, Inputs> {
+  using type = char;
   using parameters_type = NoParameters;
 };
-template <class Head, class Combine, class Criterion, ShapeType Features>
-struct exit_parts<Exit<Head, Combine, Criterion>, Features> {
+template <class Head, class Combine, class Criterion, class CombineHead, ShapeType Features,
+          std::size_t Nodes>
+struct exit_parts<Exit<Head, Combine, Criterion, CombineHead>, Features, Nodes> {
+  using spec = Exit<Head, Combine, Criterion, CombineHead>;
   static constexpr bool exits = true;
-  static constexpr std::size_t classes = Exit<Head, Combine, Criterion>::classes;
+  static constexpr bool concatenates = spec::concatenates;
+  static constexpr std::size_t classes = spec::classes;
   using head_layer = typename Head::template bind<Features>;
   using parameters_type = typename Head::parameters_type;
   using combine = Aggregator<Combine>;
   using criterion = Criterion;
+  /// Concat only: the tier's head over the N*C concatenated logits.
+  using combine_layer = typename combine_layer_of<CombineHead, Nodes * classes>::type;
+  using combine_parameters_type =
+      typename combine_layer_of<CombineHead, Nodes * classes>::parameters_type;
 };
 
 // Everything a tier needs, derived from its spec, the network and the tier below.
@@ -78,7 +101,7 @@ struct tier_traits_base {
                 "bits, FirstConv takes the sensor's values, float layers take bits or floats");
   using output_type = section_output_t<section, Input>;
   using output_shape = typename output_type::shape;
-  using exit = exit_parts<typename Spec::exit_spec, output_shape>;
+  using exit = exit_parts<typename Spec::exit_spec, output_shape, Spec::count>;
   static constexpr bool has_exit = exit::exits;
 };
 
@@ -171,6 +194,8 @@ template <class Tier>
 struct TierParameters {
   std::array<NodeParameters<Tier>, Tier::nodes> nodes{};
   double threshold = 0.5;  ///< the exit's threshold T (ignored by tiers without an exit)
+  /// The combining head of an exit that concatenates its nodes' logits (else NoParameters).
+  typename Tier::exit::combine_parameters_type exit_combine{};
 };
 
 /// A whole graph's parameters, tier by tier.
@@ -367,6 +392,7 @@ class DDNN {
   struct TierRuntime {
     std::vector<typename Tier::section> sections;
     std::vector<std::conditional_t<Tier::has_exit, typename Tier::exit::head_layer, char>> heads;
+    std::optional<typename Tier::exit::combine_layer> combine_head;  ///< Concat exits only
     double threshold = 0.0;
   };
   template <std::size_t... T>
@@ -395,6 +421,13 @@ class DDNN {
       validate_threshold(p.threshold, "tier " + std::to_string(T) + " exit");
       rt.threshold = p.threshold;
     }
+    if constexpr (Tier::exit::concatenates) {
+      try {
+        rt.combine_head.emplace(p.exit_combine, isa);
+      } catch (const error& e) {
+        detail::fail("tier " + std::to_string(T) + " exit's combining head: " + e.what());
+      }
+    }
     return rt;
   }
 
@@ -412,7 +445,13 @@ class DDNN {
       s.decision.exits = true;
     } else if constexpr (Tier::has_exit) {
       using Exit = typename Tier::exit;
-      (void)Exit::combine::combine(s.message.logits, s.message.present, s.decision.logits);
+      if constexpr (Exit::concatenates) {
+        Tensor<float, Vector<Tier::nodes * classes>> concatenated;
+        (void)Exit::combine::combine(s.message.logits, s.message.present, concatenated);
+        std::get<T>(runtime_).combine_head->forward(concatenated, s.decision.logits);
+      } else {
+        (void)Exit::combine::combine(s.message.logits, s.message.present, s.decision.logits);
+      }
       s.decision.predicted = argmax(s.decision.logits.values());
       s.decision.measure = Exit::criterion::measure(s.decision.logits.values());
       s.decision.exits =

@@ -136,6 +136,9 @@ template <class Graph>
           using LayerTuple = typename Tier::section::layer_types;
           auto& tp = p.template tier<T>();
           tp.threshold = threshold;
+          if constexpr (Tier::exit::concatenates)
+            tp.exit_combine = detail::random_layer(
+                r, static_cast<const typename Tier::exit::combine_layer*>(nullptr));
           for (auto& node : tp.nodes) {
             node.layers = detail::random_layers<LayerTuple>(
                 r, std::make_index_sequence<std::tuple_size_v<LayerTuple>>{});

@@ -32,14 +32,21 @@ struct NoExit {
 };
 
 /// An exit at a tier boundary: each node of the tier has its own `Head` (logits), the tier
-/// combines its present nodes' logits with `Combine` (Max or Avg) and the sample leaves iff the
-/// criterion accepts the combined logits at the tier's threshold.
+/// combines its present nodes' logits with `Combine` and the sample leaves iff the criterion
+/// accepts the combined logits at the tier's threshold. Max and Avg combine element-wise;
+/// Concat concatenates (absent nodes' logits are 0) and applies `CombineHead`, e.g.
+/// `Dense<C, Activation::none>`, one per tier, to the N*C values.
 template <class Head, AggregationKind Combine = Max,
-          ConfidenceCriterion Criterion = NormalizedEntropy>
+          ConfidenceCriterion Criterion = NormalizedEntropy, class CombineHead = void>
 struct Exit {
-  static_assert(!std::is_same_v<Combine, Concat>,
-                "Exit combines its nodes' logits with Max or Avg; to concatenate, put the "
-                "combining layers in the tier above instead");
+  static constexpr bool concatenates = std::is_same_v<Combine, Concat>;
+  static_assert(!concatenates || !std::is_void_v<CombineHead>,
+                "Exit<Head, Concat, Criterion, CombineHead> requires a combining head over the "
+                "concatenated logits, e.g. Dense<C, Activation::none>");
+  static_assert(concatenates || std::is_void_v<CombineHead>,
+                "an Exit's combining head is only used when it concatenates (Exit<Head, Concat, "
+                "Criterion, CombineHead>)");
+  using combine_head_spec = CombineHead;
   static constexpr bool exits = true;
   using branch = ExitBranch<Head, Criterion>;
   using head_spec = Head;
@@ -52,8 +59,8 @@ template <class T>
 inline constexpr bool is_exit_spec = false;
 template <>
 inline constexpr bool is_exit_spec<NoExit> = true;
-template <class H, class A, class C>
-inline constexpr bool is_exit_spec<Exit<H, A, C>> = true;
+template <class H, class A, class C, class D>
+inline constexpr bool is_exit_spec<Exit<H, A, C, D>> = true;
 
 enum class TierKind { devices, edge, cloud };
 

@@ -181,6 +181,8 @@ json describe_tier() {
     t["exit"] = {{"head", describe_layer<typename Exit::head_layer>()},
                  {"combine", aggregation_name<typename Exit::combine>()},
                  {"criterion", Exit::criterion::name}};
+    if constexpr (Exit::concatenates)
+      t["exit"]["combine_head"] = describe_layer<typename Exit::combine_layer>();
   } else if constexpr (Tier::is_cloud) {
     t["exit"] = {{"criterion", Tier::spec::criterion::name}};
   } else {
@@ -266,6 +268,8 @@ constexpr bool graph_has_float_layers() {
           any_float_layer<LayerTuple>(std::make_index_sequence<std::tuple_size_v<LayerTuple>>{});
       if constexpr (Tier::has_exit)
         any = any || layer_info<typename Tier::exit::head_layer>::is_float;
+      if constexpr (Tier::exit::concatenates)
+        any = any || layer_info<typename Tier::exit::combine_layer>::is_float;
       return any;
     }());
   }
@@ -359,6 +363,11 @@ template <class Graph>
           }
           json t = {{"nodes", std::move(nodes)}};
           t["threshold"] = Tier::has_exit ? json(tp.threshold) : json(nullptr);
+          if constexpr (Tier::exit::concatenates)
+            t["exit_combine"] = save_parameters(
+                tp.exit_combine, detail::layer_info<typename Tier::exit::combine_layer>::is_float
+                                     ? WeightEncoding::floats
+                                     : WeightEncoding::signs);
           tiers.push_back(std::move(t));
         }(),
         ...);
@@ -414,8 +423,16 @@ template <class Graph>
             const std::string path = "tiers[" + std::to_string(T) + "]";
             const json& t = tiers[T];
             io::require_object(t, path);
-            io::reject_unknown_keys(t, {"nodes", "threshold"}, path);
+            io::reject_unknown_keys(t, {"nodes", "threshold", "exit_combine"}, path);
             auto& tp = p.template tier<T>();
+            if constexpr (Tier::exit::concatenates) {
+              using Info = detail::layer_info<typename Tier::exit::combine_layer>;
+              tp.exit_combine =
+                  load_parameters(io::require(t, "exit_combine", path), Info::expect(),
+                                  path + ".exit_combine (" + Info::kind + ")");
+            } else if (io::find_member(t, "exit_combine", path)) {
+              detail::fail(path + ".exit_combine: this tier's exit does not concatenate");
+            }
             if constexpr (Tier::has_exit) {
               tp.threshold = io::require_number(t, "threshold", path);
               validate_threshold(tp.threshold, path + ".threshold");
