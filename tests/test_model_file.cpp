@@ -12,6 +12,7 @@
 
 #include "ddnn/graph/random_parameters.hpp"
 #include "ddnn/io/model_file.hpp"
+#include "fuzz/model_graph.hpp"
 #include "graph_fixtures.hpp"
 
 using namespace ddnn;
@@ -219,4 +220,27 @@ TEST_CASE("save_model writes atomically and load_model names the file") {
   std::ofstream(dir / "truncated.json") << model_to_json(g).dump().substr(0, 100);
   CHECK_THROWS_AS((void)load_model<three_tier>(dir / "truncated.json"), ddnn::error);
   std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("the model-file fuzzer's seeds: valid_* files load, every other file fails") {
+  namespace fs = std::filesystem;
+  const fs::path corpus = fs::path(__FILE__).parent_path() / "fuzz" / "model_corpus";
+  REQUIRE(fs::is_directory(corpus));
+  std::size_t valid = 0, invalid = 0;
+  for (const auto& entry : fs::directory_iterator(corpus)) {
+    std::ifstream in(entry.path(), std::ios::binary);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string error = load_error<ddnn_fuzz::tiny_model>(text);
+    CAPTURE(entry.path().filename().string());
+    CAPTURE(error);
+    if (entry.path().filename().string().rfind("valid_", 0) == 0) {
+      CHECK(error.empty());
+      ++valid;
+    } else {
+      CHECK(contains(error, "ddnn: "));
+      ++invalid;
+    }
+  }
+  CHECK(valid >= 2);
+  CHECK(invalid >= 4);
 }
