@@ -1,0 +1,165 @@
+// Dense: a float fully connected layer for the upper tiers, one Eigen matrix-vector product,
+// then BatchNorm + ReLU (hidden layers) or a per-output scale and bias (logits, exit heads).
+#pragma once
+#include <Eigen/Core>
+#include <cstddef>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "ddnn/core/bit_tensor.hpp"
+#include "ddnn/core/tensor.hpp"
+#include "ddnn/kernels/dispatch.hpp"
+#include "ddnn/layers/activation.hpp"
+#include "ddnn/layers/batchnorm_sign.hpp"
+#include "ddnn/layers/binary_dense.hpp"
+#include "ddnn/layers/layer_support.hpp"
+
+DDNN_BEGIN_NAMESPACE
+
+namespace float_math {
+
+/// One sample's dense sums: out = weights * x, weights outputs x inputs (row-major, a row per
+/// output). Equals a plain loop up to float rounding: the order of the additions is Eigen's.
+inline void dense_sums(const float* x, const Matrix& weights, float* out) {
+  Eigen::Map<Eigen::VectorXf>(out, weights.rows()).noalias() =
+      weights * Eigen::Map<const Eigen::VectorXf>(x, weights.cols());
+}
+
+/// Batch dense sums: x is N x inputs; returns N x outputs, each row equal bit for bit to
+/// dense_sums on that sample (and so to what Dense computes before BatchNorm or scale and bias).
+[[nodiscard]] inline Matrix dense(const Eigen::Ref<const Matrix>& x, const Matrix& weights) {
+  if (x.cols() != weights.cols())
+    detail::fail("float_math::dense: input has " + std::to_string(x.cols()) +
+                 " columns, the weights " + std::to_string(weights.cols()));
+  Matrix out(x.rows(), weights.rows());
+  for (Eigen::Index r = 0; r < x.rows(); ++r)
+    dense_sums(x.row(r).data(), weights, out.row(r).data());
+  return out;
+}
+
+}  // namespace float_math
+
+template <ShapeType In, class Spec>
+class DenseLayer;
+
+/// Layer spec: `Dense<256>` maps any tensor to 256 floats, y = relu(batchnorm(W x));
+/// `Dense<10, Activation::none>` to 10 logits, y = fma(scale, W x, bias) (as BinaryDense's).
+/// Weights are real values [output][input value, HWC order], in the same DenseParameters.
+template <std::size_t Outputs, Activation A = Activation::relu>
+struct Dense {
+  static_assert(Outputs >= 1, "Dense requires at least one output");
+  static constexpr std::size_t outputs = Outputs;
+  static constexpr Activation activation = A;
+  static constexpr bool produces_logits = A == Activation::none;
+  using parameters_type = DenseParameters;
+  template <ShapeType In>
+  using output_shape = Vector<Outputs>;
+  template <ShapeType In>
+  using bind = DenseLayer<In, Dense>;
+};
+
+/// Dense bound to input shape In. Reads a float tensor, or a bit tensor as +1.0f / -1.0f (the
+/// values a binary device sends). Const and shareable between threads (scratch is per thread).
+template <ShapeType In, class Spec>
+class DenseLayer {
+  static constexpr std::size_t N = Spec::outputs;
+
+ public:
+  using input_shape = In;
+  using spec_type = Spec;
+  using output_shape = Vector<N>;
+  using output_type = Tensor<float, output_shape>;
+  static constexpr bool produces_logits = Spec::produces_logits;
+  static constexpr std::size_t weight_count = N * In::size;
+
+  /// Copies the weights and either the BatchNorms (relu) or the scales and biases (logits); the
+  /// other fields are ignored. `isa` is taken for uniform construction only: Eigen chose its
+  /// SIMD when this was compiled. Throws ddnn::error on wrong sizes, non-finite values or an
+  /// invalid BatchNorm.
+  explicit DenseLayer(const DenseParameters& parameters, [[maybe_unused]] isa_id isa = best_isa()) {
+    detail::require_count(parameters.weights.size(), weight_count, "Dense weights");
+    detail::require_finite(parameters.weights, "Dense weights");
+    if constexpr (produces_logits) {
+      detail::require_count(parameters.scale.size(), N, "Dense scale");
+      detail::require_count(parameters.bias.size(), N, "Dense bias");
+      detail::require_finite(parameters.scale, "Dense scale");
+      detail::require_finite(parameters.bias, "Dense bias");
+      scale_ = parameters.scale;
+      bias_ = parameters.bias;
+    } else {
+      detail::require_count(parameters.batchnorm.size(), N, "Dense batchnorm");
+      for (std::size_t n = 0; n < N; ++n)
+        validate(parameters.batchnorm[n], "Dense output " + std::to_string(n));
+      batchnorm_ = parameters.batchnorm;
+    }
+    weights_ = Eigen::Map<const float_math::Matrix>(parameters.weights.data(), Eigen::Index(N),
+                                                    Eigen::Index(In::size));
+  }
+
+  /// Throws ddnn::error when an input value is NaN or infinite.
+  void forward(const Tensor<float, In>& input, output_type& output) const {
+    detail::require_finite_input(input.values(), "Dense");
+    run(input.data(), output.data(), scratch(0));
+  }
+  void forward(const BitTensor<In>& input, output_type& output) const {
+    float* values = scratch(detail::scratch_floats(In::size));
+    detail::signs_to_floats(input, values);
+    run(values, output.data(), values + detail::scratch_floats(In::size));
+  }
+  [[nodiscard]] output_type operator()(const Tensor<float, In>& input) const {
+    output_type output;
+    forward(input, output);
+    return output;
+  }
+  [[nodiscard]] output_type operator()(const BitTensor<In>& input) const {
+    output_type output;
+    forward(input, output);
+    return output;
+  }
+  /// Any other input is a compile error that says what is wrong.
+  template <class T, ShapeType Other, class Out>
+  void forward(const Tensor<T, Other>&, Out&) const {
+    static_assert(std::is_same_v<T, float>, "Dense takes a float Tensor or a BitTensor");
+    static_assert(detail::input_shape_of_layer<In, Other>::matches,
+                  "Dense input tensor shape does not match the shape the layer was bound to");
+    static_assert(std::is_same_v<Out, output_type>,
+                  "Dense output must be a float Tensor of the layer's output shape");
+  }
+  template <ShapeType Other, class Out>
+  void forward(const BitTensor<Other>&, Out&) const {
+    static_assert(detail::input_shape_of_layer<In, Other>::matches,
+                  "Dense input tensor shape does not match the shape the layer was bound to");
+    static_assert(std::is_same_v<Out, output_type>,
+                  "Dense output must be a float Tensor of the layer's output shape");
+  }
+
+  /// outputs x inputs, row n = output n's weights over the HWC input values.
+  [[nodiscard]] const float_math::Matrix& weights() const noexcept { return weights_; }
+  [[nodiscard]] std::span<const BatchNorm> batchnorm() const noexcept { return batchnorm_; }
+  [[nodiscard]] std::span<const float> scale() const noexcept { return scale_; }
+  [[nodiscard]] std::span<const float> bias() const noexcept { return bias_; }
+
+ private:
+  // Per-thread scratch: `leading` floats for the caller, then the sums.
+  [[nodiscard]] static float* scratch(std::size_t leading) {
+    return static_cast<float*>(detail::thread_scratch((leading + N) * sizeof(float)));
+  }
+
+  // The product writes to scratch, never to the output tensor: Eigen first zeroes its
+  // destination with packet stores guarded at run time, which GCC 12 flags (-Warray-bounds)
+  // when it sees the destination is a small allocation.
+  void run(const float* input, float* output, float* sums) const {
+    float_math::dense_sums(input, weights_, sums);
+    if constexpr (produces_logits)
+      float_math::scale_bias(sums, output, scale_, bias_);
+    else
+      float_math::batchnorm_relu(sums, output, N, batchnorm_);
+  }
+
+  float_math::Matrix weights_;
+  std::vector<BatchNorm> batchnorm_;
+  std::vector<float> scale_, bias_;
+};
+
+DDNN_END_NAMESPACE
