@@ -7,7 +7,6 @@
 #include <vector>
 
 #include "ddnn/ddnn.hpp"
-#include "ddnn/graph/random_parameters.hpp"
 
 using namespace ddnn;
 

@@ -1,5 +1,6 @@
 // ddnn: Distributed Deep Neural Networks as a header-only C++20 library.
-// This umbrella header includes every public part; include single headers to compile less.
+// This umbrella header includes every public part except the zlib-backed MNIST reader
+// (ddnn/io/mnist.hpp, target ddnn::io); include single headers to compile less.
 #pragma once
 #include "ddnn/aggregate/aggregator.hpp"
 #include "ddnn/aggregate/presence.hpp"
@@ -10,7 +11,16 @@
 #include "ddnn/exits/confidence.hpp"
 #include "ddnn/exits/exit_branch.hpp"
 #include "ddnn/graph/communication.hpp"
+#include "ddnn/graph/ddnn.hpp"
+#include "ddnn/graph/message.hpp"
+#include "ddnn/graph/random_parameters.hpp"
 #include "ddnn/graph/section.hpp"
+#include "ddnn/graph/topology.hpp"
+#include "ddnn/io/json_codec.hpp"
+#include "ddnn/io/labeled_images.hpp"
+#include "ddnn/io/model_file.hpp"
+#include "ddnn/io/parameters_json.hpp"
+#include "ddnn/io/views.hpp"
 #include "ddnn/kernels/dispatch.hpp"
 #include "ddnn/layers/activation.hpp"
 #include "ddnn/layers/batchnorm_sign.hpp"
