@@ -1,6 +1,7 @@
 // ddnn_bench: runs every case with Google Benchmark's console output, then prints a markdown
 // summary of this run: per shape one row per ISA and one for oneDNN, and the ratios the project
-// is judged on, each marked PASS or MISS.
+// is judged on, each marked PASS or MISS; then whole-sample DDNN inference per topology, ISA and
+// exit mode against its layers alone, with the graph's overhead marked PASS or FAIL.
 //
 //   ddnn_bench [--quick] [Google Benchmark flags...]
 //
@@ -23,8 +24,9 @@ namespace {
 
 /// One case's result: the median when repetitions were aggregated, else the single run.
 struct result {
-  double seconds = 0;  ///< CPU time per iteration
-  double binops = 0;   ///< multiply-accumulates per second
+  double seconds = 0;                      ///< CPU time per iteration
+  double binops = 0;                       ///< multiply-accumulates per second
+  std::map<std::string, double> counters;  ///< every counter of the case
   bool is_median = false;
   long long repetitions = 1;
 };
@@ -44,6 +46,7 @@ class collecting_reporter : public benchmark::ConsoleReporter {
       r.seconds = run.GetAdjustedCPUTime() / benchmark::GetTimeUnitMultiplier(run.time_unit);
       const auto counter = run.counters.find("binops");
       r.binops = counter == run.counters.end() ? 0.0 : double(counter->second);
+      for (const auto& [name, counter] : run.counters) r.counters[name] = double(counter);
       r.is_median = median;
       r.repetitions = static_cast<long long>(run.repetitions);
     }
@@ -91,6 +94,7 @@ class summary {
       print_shape(*shape);
     print_ceiling();
     print_targets();
+    print_graph();
   }
 
  private:
@@ -181,6 +185,71 @@ class summary {
         "\nThe project is judged on the (default) row: the ISA layers choose on this CPU.\n");
   }
 
+  /// A counter of a case; 0 when the case or the counter is missing.
+  double counter(const std::string& name, const char* counter) const {
+    const result* r = find(name);
+    if (!r) return 0.0;
+    const auto it = r->counters.find(counter);
+    return it == r->counters.end() ? 0.0 : it->second;
+  }
+  /// CPU time per sample of a graph case (a batch case runs many per iteration); 0 when not run.
+  double per_sample(const std::string& name) const {
+    const double rate = counter(name, bench::samples_per_second);
+    return rate > 0 ? 1.0 / rate : 0.0;
+  }
+  static std::string format_samples(double seconds) {
+    return seconds > 0 ? format_time(seconds) + " (" + format("%.0f/s", 1.0 / seconds) + ")"
+                       : "not run";
+  }
+  /// "4.2% PASS (68.1 vs 65.3 us)" from the paired case's counters; "not run" without them.
+  std::string overhead(const std::string& paired, const char* graph_seconds,
+                       const char* ratio) const {
+    if (!find(paired)) return "not run";
+    const double graph = counter(paired, graph_seconds);
+    const double layers = counter(paired, bench::layers_seconds), o = counter(paired, ratio);
+    if (!(graph > 0 && layers > 0)) return "n/a";
+    return format("%.1f%%", o * 100) + (o < bench::graph_overhead_limit ? " PASS" : " FAIL") +
+           " (" + format("%.1f", graph * 1e6) + " vs " + format("%.1f us)", layers * 1e6);
+  }
+
+  void print_graph() const {
+    std::printf(
+        "\n### Whole-sample inference (MVMC scale: 6 devices of 32x32x3, CPU time per sample)\n\n"
+        "paper_b: devices -> local Max exit -> Concat -> cloud; paper_c: devices -> local Max exit "
+        "-> Concat -> edge (conv + exit) -> cloud. all_local: every sample exits at the devices "
+        "(checked); none_local: every sample reaches the cloud (checked). Every case cycles "
+        "through the same %zu random samples; infer_batch takes all %zu per call.\n\n"
+        "Layers only: each layer's and exit head's forward() into preallocated outputs, same "
+        "parameters, same samples, same answers (checked). Charged to the graph as its overhead: "
+        "combining the exit logits (Max), the exit decision (entropy), the Concat of feature maps, "
+        "messages and tensors returned by value, byte accounting, the result. Overhead = (graph - "
+        "layers) / layers, measured paired (%s cases: graph and layers timed alternately within "
+        "each iteration, median of the per-iteration ratios), with those paired per-sample times "
+        "in brackets; the first three columns are the separate cases.\n\n",
+        bench::graph_batch, bench::graph_batch, bench::overhead_family);
+    std::printf(
+        "| topology | isa | exits | infer | infer_batch | layers only | infer overhead (< %.0f%%) "
+        "| infer_batch overhead (< %.0f%%) |\n|---|---|---|---:|---:|---:|---:|---:|\n",
+        bench::graph_overhead_limit * 100, bench::graph_overhead_limit * 100);
+    for (const char* topology : bench::graph_topologies)
+      for (ddnn::isa_id isa : ddnn::available_isas())
+        for (const char* mode : bench::exit_modes) {
+          const std::string n(ddnn::name(isa));
+          const auto name = [&](const char* family) {
+            return bench::graph_case(family, topology, n, mode);
+          };
+          std::printf(
+              "| %s | %s | %s | %s | %s | %s | %s | %s |\n", topology, isa_label(isa).c_str(), mode,
+              format_samples(per_sample(name(bench::sample_family))).c_str(),
+              format_samples(per_sample(name(bench::batch_family))).c_str(),
+              format_samples(per_sample(name(bench::layers_family))).c_str(),
+              overhead(name(bench::overhead_family), bench::infer_seconds, bench::infer_overhead)
+                  .c_str(),
+              overhead(name(bench::overhead_family), bench::batch_seconds, bench::batch_overhead)
+                  .c_str());
+        }
+  }
+
   const std::map<std::string, result>& results_;
 };
 
@@ -230,6 +299,7 @@ int main(int argc, char** argv) {
   std::printf("ddnn ISAs available:%s (default: %s)\n", isas.c_str(),
               std::string(ddnn::name(ddnn::best_isa())).c_str());
   bench::register_binary_cases();
+  bench::register_graph_cases(quick);
 #if defined(DDNN_BENCH_HAVE_ONEDNN)
   std::printf("%s\n", bench::pin_onednn_to_one_thread().c_str());
   bench::register_onednn_cases();
