@@ -3,6 +3,7 @@
 // every shape, message type, exit head and byte count follows from those cuts at compile time.
 // Inference is staged: tier by tier, a sample stops at the first exit that is confident enough.
 #pragma once
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <optional>
@@ -377,15 +378,27 @@ class DDNN {
     std::vector<result_type> results(inputs.size());
     std::vector<std::size_t> pending;
     std::vector<message_type<0>> messages;
-    for (std::size_t i = 0; i < inputs.size(); ++i) {
-      step_type<0> s = step_devices(inputs[i], present[i]);
-      if (!s.answered || account<0>(s, results[i])) continue;
-      pending.push_back(i);
-      messages.push_back(std::move(s.message));
+    pending.reserve(batch_chunk);
+    messages.reserve(batch_chunk);
+    // Chunks keep the pending messages cache-resident (a whole batch's feature maps would not
+    // be); within a chunk the batch goes up tier by tier.
+    for (std::size_t first = 0; first < inputs.size(); first += batch_chunk) {
+      pending.clear();
+      messages.clear();
+      const std::size_t last = std::min(inputs.size(), first + batch_chunk);
+      for (std::size_t i = first; i < last; ++i) {
+        step_type<0> s = step_devices(inputs[i], present[i]);
+        if (!s.answered || account<0>(s, results[i])) continue;
+        pending.push_back(i);
+        messages.push_back(std::move(s.message));
+      }
+      if (!pending.empty()) batch_from<1>(pending, messages, results);
     }
-    batch_from<1>(pending, messages, results);
     return results;
   }
+
+  /// Samples that infer_batch() takes through the tiers together.
+  static constexpr std::size_t batch_chunk = 8;
 
  private:
   template <class Tier>
@@ -510,6 +523,8 @@ class DDNN {
                   std::vector<result_type>& results) const {
     std::vector<std::size_t> next;
     std::vector<message_type<T>> messages;
+    next.reserve(pending.size());
+    messages.reserve(pending.size());
     for (std::size_t j = 0; j < pending.size(); ++j) {
       step_type<T> s = step<T>(below[j]);
       if (account<T>(s, results[pending[j]])) continue;
