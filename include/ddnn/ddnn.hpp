@@ -30,3 +30,6 @@
 #include "ddnn/layers/dense.hpp"
 #include "ddnn/layers/first_conv.hpp"
 #include "ddnn/layers/max_pool.hpp"
+#include "ddnn/train/adam.hpp"
+#include "ddnn/train/loss.hpp"
+#include "ddnn/train/straight_through.hpp"
