@@ -99,6 +99,14 @@ class Adam {
     }
   }
 
+  /// Changes the learning rate from the next step on (a schedule); throws ddnn::error unless it
+  /// is finite and > 0.
+  void set_learning_rate(double learning_rate) {
+    if (!(std::isfinite(learning_rate) && learning_rate > 0.0))
+      detail::fail("Adam: the learning rate must be finite and > 0");
+    options_.learning_rate = learning_rate;
+  }
+
   [[nodiscard]] std::uint64_t steps() const noexcept { return steps_; }
   [[nodiscard]] const AdamOptions& options() const noexcept { return options_; }
   [[nodiscard]] const std::vector<ParameterSpec>& parameters() const noexcept { return specs_; }

@@ -1,0 +1,259 @@
+// Training and evaluation of one MNIST DDNN: batches, the training loop with its progress bar,
+// threshold choice on the validation split, and every test-set measurement (packed inference
+// for answers and bytes, the eval-mode simulation for each exit's accuracy on all samples).
+#pragma once
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <numeric>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "ddnn/ddnn.hpp"
+#include "ddnn/train/trainer.hpp"
+#include "report.hpp"
+
+namespace mnist_ddnn {
+
+using namespace ddnn;
+
+/// What the main job trains and measures.
+struct Config {
+  std::string view = "tiles";  ///< tiles | views
+  bool float_cloud = false;
+  std::size_t epochs = 10;
+  std::size_t batch = 64;
+  double learning_rate = 1e-3;  ///< cosine-decayed to 1% of it over the run
+  double device_dropout = 0.1;
+  double node_exit_weight = 1.0;
+  std::uint64_t seed = 1;
+  std::size_t threads = 2;
+  std::size_t train_samples = 55000;      ///< from the front of MNIST's training set
+  std::size_t validation_samples = 5000;  ///< the rest of it: chooses the threshold
+  std::size_t test_samples = 10000;
+  double threshold_tolerance = 0.002;  ///< accuracy the local exit may cost on validation
+};
+
+/// One device set (tiles or views) as DDNN inputs: `Inputs` is a graph's inputs_type, one
+/// tensor per device (every graph over the same sensor shares it).
+template <class Inputs>
+struct Samples {
+  static constexpr std::size_t devices = std::tuple_size_v<Inputs>;
+  std::vector<Inputs> inputs;
+  std::vector<std::uint8_t> labels;
+  std::vector<Presence> presence;  ///< devices that see something (views: some are blank)
+
+  template <class Set>
+  static Samples from(const Set& set) {
+    Samples s;
+    s.inputs.resize(set.samples);
+    s.presence.resize(set.samples);
+    for (std::size_t i = 0; i < set.samples; ++i) {
+      for (std::size_t d = 0; d < devices; ++d) s.inputs[i][d].assign(set.input(i, d));
+      s.presence[i] = set.presence(i);
+    }
+    s.labels = set.labels;
+    return s;
+  }
+  [[nodiscard]] std::size_t size() const noexcept { return labels.size(); }
+  /// The same samples with only `mask`'s devices (of those that see something) present.
+  [[nodiscard]] std::vector<Presence> restricted(std::uint64_t mask) const {
+    std::vector<Presence> out(presence.size());
+    for (std::size_t i = 0; i < out.size(); ++i) out[i] = Presence(presence[i].bits() & mask);
+    return out;
+  }
+};
+
+template <class Graph>
+struct Trained {
+  std::unique_ptr<train::Trainer<Graph>> trainer;
+  double seconds = 0.0;
+  double final_loss = 0.0;
+};
+
+/// Trains `Graph` jointly on `data` (Adam, cosine learning-rate decay, device dropout).
+template <class Graph>
+Trained<Graph> train_model(const Samples<typename Graph::inputs_type>& data, const Config& config,
+                           const std::string& name) {
+  train::TrainOptions options;
+  options.seed = config.seed;
+  options.adam.learning_rate = config.learning_rate;
+  options.device_dropout = config.device_dropout;
+  options.node_exit_weight = config.node_exit_weight;
+  options.threads = config.threads;
+  Trained<Graph> out;
+  out.trainer = std::make_unique<train::Trainer<Graph>>(options);
+  auto& trainer = *out.trainer;
+
+  const std::size_t n = data.size(), batch = std::min(config.batch, n);
+  const std::size_t batches = n / batch;
+  std::vector<std::size_t> order(n);
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::vector<typename Graph::inputs_type> inputs(batch);
+  std::vector<std::uint8_t> labels(batch);
+  std::vector<Presence> presence(batch);
+  ddnn::detail::random_stream shuffle(config.seed * 0x2545f4914f6cdd1dull + 7);
+  const auto start = std::chrono::steady_clock::now();
+  const double low = config.learning_rate * 0.01;
+  for (std::size_t epoch = 0; epoch < config.epochs; ++epoch) {
+    for (std::size_t i = n; i > 1; --i) std::swap(order[i - 1], order[shuffle.next() % i]);
+    ProgressBar bar(
+        name + " epoch " + std::to_string(epoch + 1) + "/" + std::to_string(config.epochs),
+        batches);
+    double loss = 0.0;
+    std::size_t correct = 0, seen = 0;
+    const auto epoch_start = std::chrono::steady_clock::now();
+    for (std::size_t b = 0; b < batches; ++b) {
+      // cosine decay from the configured rate to 1% of it, step by step
+      const double progress = double(epoch * batches + b) / double(config.epochs * batches);
+      trainer.set_learning_rate(low + 0.5 * (config.learning_rate - low) *
+                                          (1.0 + std::cos(3.14159265358979323846 * progress)));
+      for (std::size_t j = 0; j < batch; ++j) {
+        const std::size_t i = order[b * batch + j];
+        inputs[j] = data.inputs[i];
+        labels[j] = data.labels[i];
+        presence[j] = data.presence[i];
+      }
+      const train::StepStats stats = trainer.step(inputs, labels, presence);
+      loss += stats.loss;
+      correct += stats.correct.back();
+      seen += stats.samples;
+      bar.update(b + 1, loss / double(b + 1), seen ? double(correct) / double(seen) : 0.0);
+    }
+    out.final_loss = batches ? loss / double(batches) : 0.0;
+    bar.finish(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count());
+  }
+  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return out;
+}
+
+/// Accuracy and exits of one local-exit threshold, computed from a simulation.
+struct Staged {
+  double threshold = 0.0, local_exit_fraction = 0.0, overall_accuracy = 0.0;
+};
+
+template <class Simulation>
+Staged staged_at(const std::vector<Simulation>& sim, std::span<const std::uint8_t> labels,
+                 double threshold) {
+  Staged s;
+  s.threshold = threshold;
+  std::size_t local = 0, correct = 0;
+  for (std::size_t i = 0; i < sim.size(); ++i) {
+    if (!sim[i].tiers[0].answered) continue;
+    const bool exits = sim[i].tiers[0].measure < threshold;
+    local += exits;
+    correct += (exits ? sim[i].tiers[0].predicted : sim[i].tiers.back().predicted) == labels[i];
+  }
+  s.local_exit_fraction = double(local) / double(sim.size());
+  s.overall_accuracy = double(correct) / double(sim.size());
+  return s;
+}
+
+/// The validation rule: the threshold with the most local exits whose overall accuracy stays
+/// within `tolerance` of sending everything to the cloud (T = 0), on a grid of 0.01.
+template <class Simulation>
+Staged choose_threshold(const std::vector<Simulation>& sim, std::span<const std::uint8_t> labels,
+                        double tolerance) {
+  const Staged cloud_only = staged_at(sim, labels, 0.0);
+  Staged best = cloud_only;
+  for (int step = 1; step <= 100; ++step) {
+    const Staged s = staged_at(sim, labels, step / 100.0);
+    if (s.overall_accuracy + 1e-12 >= cloud_only.overall_accuracy - tolerance &&
+        s.local_exit_fraction >= best.local_exit_fraction)
+      best = s;
+  }
+  return best;
+}
+
+/// Everything measured for one condition (threshold, devices present) on the test set.
+struct Measurement {
+  double threshold = 0.0;
+  std::size_t samples = 0;
+  double overall_accuracy = 0.0;     ///< staged answers; unanswered samples count as wrong
+  double local_accuracy = 0.0;       ///< the local exit's answer, over all samples
+  double cloud_accuracy = 0.0;       ///< the cloud's answer, over all samples
+  double local_exit_fraction = 0.0;  ///< samples answered by the local exit
+  double local_exit_accuracy = 0.0;  ///< accuracy of the samples that exited locally
+  double cloud_exit_accuracy = 0.0;  ///< accuracy of the samples the cloud answered
+  double bytes_per_device = 0.0;     ///< per device per sample: logits + features sent
+  double raw_bytes_per_device = 0.0;
+  std::size_t disagreements = 0;  ///< packed inference vs the float simulation (must be 0)
+};
+
+/// Packed inference (`graph` at its threshold) and the trainer's simulation on `data` with
+/// `presence`; checks that they agree sample by sample.
+template <class Graph>
+Measurement measure(const Graph& graph, train::Trainer<Graph>& trainer,
+                    const Samples<typename Graph::inputs_type>& data,
+                    const std::vector<Presence>& presence) {
+  trainer.template set_threshold<0>(graph.template threshold<0>());
+  const auto sim = trainer.simulate(data.inputs, presence);
+  const auto results = graph.infer_batch(data.inputs, presence);
+  Measurement m;
+  m.threshold = graph.template threshold<0>();
+  m.samples = data.size();
+  std::size_t overall = 0, local_all = 0, cloud_all = 0, local_exits = 0, local_ok = 0,
+              cloud_exits = 0, cloud_ok = 0;
+  double bytes = 0.0, raw = 0.0;
+  constexpr std::size_t cloud = Graph::tier_count - 1;
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    const auto& r = results[i];
+    const std::uint8_t label = data.labels[i];
+    local_all += sim[i].tiers[0].answered && sim[i].tiers[0].predicted == label;
+    cloud_all += sim[i].tiers[cloud].answered && sim[i].tiers[cloud].predicted == label;
+    if (r.answered != sim[i].answered ||
+        (r.answered && (r.exit_tier != sim[i].exit_tier || r.predicted != sim[i].predicted)))
+      ++m.disagreements;
+    for (const LinkBytes& l : r.devices) {
+      bytes += double(l.logits + l.features);
+      raw += double(l.raw_offload);
+    }
+    if (!r.answered) continue;
+    overall += r.predicted == label;
+    if (r.exit_tier == 0) {
+      ++local_exits;
+      local_ok += r.predicted == label;
+    } else {
+      ++cloud_exits;
+      cloud_ok += r.predicted == label;
+    }
+  }
+  const double n = double(m.samples);
+  m.overall_accuracy = double(overall) / n;
+  m.local_accuracy = double(local_all) / n;
+  m.cloud_accuracy = double(cloud_all) / n;
+  m.local_exit_fraction = double(local_exits) / n;
+  m.local_exit_accuracy = local_exits ? double(local_ok) / double(local_exits) : 0.0;
+  m.cloud_exit_accuracy = cloud_exits ? double(cloud_ok) / double(cloud_exits) : 0.0;
+  m.bytes_per_device = bytes / (n * double(Graph::devices));
+  m.raw_bytes_per_device = raw / (n * double(Graph::devices));
+  return m;
+}
+
+/// Bytes one device stores for its packed model: 1 bit per binary weight, 4 bytes per
+/// threshold, per scale and per bias (float layers: 4 bytes per weight).
+template <class Graph>
+std::size_t device_memory_bytes(const typename Graph::parameters_type& p) {
+  std::size_t bits = 0, bytes = 0;
+  const auto& node = p.template tier<0>().nodes[0];
+  auto count = [&](const auto& layer) {
+    using P = std::decay_t<decltype(layer)>;
+    if constexpr (std::is_same_v<P, ConvParameters>) {
+      bits += layer.weights.size();
+      bytes += 4 * layer.batchnorm.size();
+    } else if constexpr (std::is_same_v<P, DenseParameters>) {
+      bits += layer.weights.size();
+      bytes += 4 * (layer.batchnorm.size() + layer.scale.size() + layer.bias.size());
+    }
+  };
+  std::apply([&](const auto&... layer) { (count(layer), ...); }, node.layers);
+  if constexpr (Graph::template tier<0>::has_exit) count(node.exit_head);
+  return bytes + (bits + 7) / 8;
+}
+
+}  // namespace mnist_ddnn

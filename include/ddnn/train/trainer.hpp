@@ -1,0 +1,697 @@
+// Trainer<Graph>: joint multi-exit training of a DDNN graph type, on one machine, and its export
+// to the graph's packed parameters. The float simulation it trains (sections, exit heads,
+// aggregators with presence masks and their fills) is the graph's own semantics; simulate()
+// runs it in eval mode, where it agrees with packed inference bit for bit.
+//
+//   using Graph = DDNN<Sensor<TileShape>, Net, DeviceTier<6, 1, Exit<Head, Max>>,
+//   CloudTier<Concat>>; train::Trainer<Graph> trainer({.seed = 1, .device_dropout = 0.1}); for
+//   (...) trainer.step(batch_inputs, batch_labels, batch_presence); Graph
+//   graph(trainer.parameters());   // or io::save_model(path, graph, ...)
+#pragma once
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "ddnn/exits/confidence.hpp"
+#include "ddnn/graph/ddnn.hpp"
+#include "ddnn/train/adam.hpp"
+#include "ddnn/train/loss.hpp"
+#include "ddnn/train/parallel.hpp"
+#include "ddnn/train/trainable_layers.hpp"
+
+DDNN_BEGIN_NAMESPACE
+namespace train {
+
+/// How a Trainer trains. Defaults follow the DDNN paper: Adam at lr 1e-3, every exit at weight 1.
+struct TrainOptions {
+  std::uint64_t seed = 1;  ///< initial weights and device dropout
+  AdamOptions adam{};
+  /// Weight of each node's own exit head (e.g. every device's classifier) in the loss.
+  double node_exit_weight = 1.0;
+  /// Weight of each tier's (combined) exit, by tier index; the cloud's is the last. Empty: 1.
+  std::vector<double> exit_weights{};
+  /// Probability that a present device is made absent for a training sample (at least one
+  /// present device is always kept). Absent devices are filled exactly as inference fills them.
+  double device_dropout = 0.0;
+  /// Threads for the forward and backward passes. Results do not depend on it.
+  std::size_t threads = 2;
+};
+
+/// What one training step saw.
+struct StepStats {
+  double loss = 0.0;                   ///< the weighted joint loss
+  std::size_t samples = 0;             ///< rows with at least one device present
+  std::vector<std::size_t> correct{};  ///< per tier: correct combined-exit answers (training mode)
+};
+
+/// One sample through the eval-mode simulation: every exit's combined logits and decision,
+/// and the staged answer at the trainer's thresholds (as DDNN::infer() gives it).
+template <std::size_t Tiers, std::size_t Classes>
+struct SimulatedSample {
+  struct ExitOutput {
+    bool answered = false;  ///< the tier has an exit (or is the cloud) and a node was present
+    bool exits = false;     ///< the criterion accepted at the tier's threshold (cloud: always)
+    std::size_t predicted = 0;
+    double measure = 0.0;
+    std::array<float, Classes> logits{};
+  };
+  std::array<ExitOutput, Tiers> tiers{};
+  bool answered = false;  ///< false when no device was present
+  std::size_t predicted = 0, exit_tier = 0;
+  double measure = 0.0;
+};
+
+namespace detail {
+template <class X>
+inline constexpr bool is_bit_tensor = false;
+template <ShapeType S>
+inline constexpr bool is_bit_tensor<BitTensor<S>> = true;
+}  // namespace detail
+
+/// Trains the graph type `Graph` (a DDNN<...>): one float simulation of every device, edge node
+/// and the cloud with their exits; step() is one Adam step of the joint loss.
+template <class Graph>
+class Trainer {
+ public:
+  using graph_type = Graph;
+  using inputs_type = typename Graph::inputs_type;
+  using parameters_type = typename Graph::parameters_type;
+  static constexpr std::size_t tier_count = Graph::tier_count;
+  static constexpr std::size_t classes = Graph::classes;
+  static constexpr std::size_t devices = Graph::devices;
+  using simulation_type = SimulatedSample<tier_count, classes>;
+  template <std::size_t T>
+  using tier = typename Graph::template tier<T>;
+
+  /// Initial weights from options.seed. Throws ddnn::error for invalid options.
+  explicit Trainer(TrainOptions options = {})
+      : options_(std::move(options)),
+        pool_(options_.threads == 0 ? 1 : options_.threads),
+        tiers_(make_tiers(std::make_index_sequence<tier_count>{})),
+        adam_(specs(), options_.adam) {
+    if (options_.threads == 0) ddnn::detail::fail("Trainer: threads must be at least 1");
+    if (!(options_.device_dropout >= 0.0 && options_.device_dropout < 1.0))
+      ddnn::detail::fail("Trainer: device_dropout must lie in [0, 1)");
+    if (!options_.exit_weights.empty() && options_.exit_weights.size() != tier_count)
+      ddnn::detail::fail("Trainer: exit_weights needs one weight per tier (" +
+                         std::to_string(tier_count) + "), got " +
+                         std::to_string(options_.exit_weights.size()));
+    ddnn::detail::require_loss_weight(options_.node_exit_weight, "Trainer: node_exit_weight");
+    for (double w : options_.exit_weights)
+      ddnn::detail::require_loss_weight(w, "Trainer: exit weight");
+  }
+
+  [[nodiscard]] const TrainOptions& options() const noexcept { return options_; }
+  [[nodiscard]] std::uint64_t steps() const noexcept { return adam_.steps(); }
+  /// Adam's learning rate from the next step on (for a schedule); throws ddnn::error unless it
+  /// is finite and > 0.
+  void set_learning_rate(double learning_rate) { adam_.set_learning_rate(learning_rate); }
+  [[nodiscard]] double learning_rate() const noexcept { return adam_.options().learning_rate; }
+  /// Trainable values (shadow weights, BatchNorm gamma/beta, logit scales and biases).
+  [[nodiscard]] std::size_t parameter_count() {
+    std::size_t n = 0;
+    for (const ParameterRef& p : parameter_refs()) n += p.values.size();
+    return n;
+  }
+
+  template <std::size_t T>
+  void set_threshold(double threshold) {
+    static_assert(tier<T>::has_exit, "set_threshold: this tier has no exit");
+    validate_threshold(threshold, "tier " + std::to_string(T) + " exit");
+    thresholds_[T] = threshold;
+  }
+  template <std::size_t T>
+  [[nodiscard]] double threshold() const noexcept {
+    return thresholds_[T];
+  }
+
+  /// One Adam step on a batch: backpropagate(), then apply_gradients(). Throws ddnn::error
+  /// (before changing anything) for mismatched sizes, a label out of range or an invalid
+  /// presence mask.
+  StepStats step(std::span<const inputs_type> inputs, std::span<const std::uint8_t> labels,
+                 std::span<const Presence> presence) {
+    StepStats stats = backpropagate(inputs, labels, presence);
+    apply_gradients();
+    return stats;
+  }
+
+  /// Forward in training mode (batch statistics, device dropout), the joint loss over every
+  /// exit, and backward: every parameter's gradient (see parameter_refs()) becomes that of this
+  /// batch's loss. Updates the BatchNorm running statistics; changes no trained value.
+  StepStats backpropagate(std::span<const inputs_type> inputs, std::span<const std::uint8_t> labels,
+                          std::span<const Presence> presence) {
+    check_batch(inputs.size(), labels.size(), presence.size(), presence);
+    for (std::size_t i = 0; i < labels.size(); ++i)
+      if (labels[i] >= classes)
+        ddnn::detail::fail("Trainer: label " + std::to_string(labels[i]) + " of sample " +
+                           std::to_string(i) + " is not below " + std::to_string(classes));
+    zero_gradients();
+    load_batch(inputs, presence, true);
+    const RunContext ctx{true, &pool_};
+    forward_from<0>(ctx);
+
+    StepStats stats;
+    stats.correct.assign(tier_count, 0);
+    std::vector<float> any(rows_);
+    for (std::size_t r = 0; r < rows_; ++r) any[r] = present_[r] != 0 ? 1.0f : 0.0f;
+    for (float a : any) stats.samples += a != 0.0f;
+    losses<0>(labels, any, stats);
+    backward_from<tier_count - 1>(ctx);
+    return stats;
+  }
+
+  /// One Adam update from the gradients of the last backpropagate(); binary shadow weights are
+  /// clipped to [-1, 1]. Throws ddnn::error when a gradient is not finite (nothing changes).
+  void apply_gradients() {
+    const std::vector<ParameterRef> refs = parameter_refs();
+    std::vector<std::span<float>> values;
+    std::vector<std::span<const float>> gradients;
+    for (const ParameterRef& p : refs) {
+      values.push_back(p.values);
+      gradients.push_back(p.gradient);
+    }
+    adam_.step(values, gradients);
+  }
+
+  /// Every trained tensor, named as in the model file ("tiers[0].nodes[3].layers[0].weights"),
+  /// with its gradient buffer.
+  [[nodiscard]] std::vector<ParameterRef> parameter_refs() {
+    std::vector<ParameterRef> refs;
+    [&]<std::size_t... T>(std::index_sequence<T...>) { (collect<T>(refs), ...); }
+    (std::make_index_sequence<tier_count>{});
+    return refs;
+  }
+
+  /// The eval-mode simulation of a batch (running statistics, inference arithmetic): every
+  /// exit's combined logits and the staged answer at the current thresholds.
+  [[nodiscard]] std::vector<simulation_type> simulate(std::span<const inputs_type> inputs,
+                                                      std::span<const Presence> presence) {
+    check_batch(inputs.size(), inputs.size(), presence.size(), presence);
+    std::vector<simulation_type> out(inputs.size());
+    constexpr std::size_t chunk = 512;
+    const RunContext ctx{false, &pool_};
+    for (std::size_t first = 0; first < inputs.size(); first += chunk) {
+      const std::size_t count = std::min(chunk, inputs.size() - first);
+      load_batch(inputs.subspan(first, count), presence.subspan(first, count), false);
+      forward_from<0>(ctx);
+      decide<0>(std::span<simulation_type>(out).subspan(first, count));
+    }
+    return out;
+  }
+
+  /// The trained model as the graph's parameters (BatchNorm from running statistics, the
+  /// trainer's thresholds): construct the packed DDNN from it or save it as a model file.
+  [[nodiscard]] parameters_type parameters() const {
+    parameters_type p;
+    export_tiers(p, std::make_index_sequence<tier_count>{});
+    return p;
+  }
+
+ private:
+  template <class Tier>
+  struct TierState {
+    using chain_type = TrainableChain<typename Tier::section::layer_types>;
+    using head_type =
+        std::conditional_t<Tier::has_exit, Trainable<typename Tier::exit::head_layer>, char>;
+    using combine_type = std::conditional_t<Tier::exit::concatenates,
+                                            Trainable<typename Tier::exit::combine_layer>, char>;
+    std::vector<chain_type> sections;
+    std::vector<head_type> heads;
+    std::optional<combine_type> combine;
+    // one batch
+    std::vector<std::uint64_t> present;  ///< per sample: which nodes of this tier are present
+    std::vector<Matrix> outputs, node_logits, grad_outputs, grad_node_logits;
+    Matrix combined, grad_combined;
+    std::vector<std::vector<std::uint8_t>> feature_winner;  ///< Max over features: child
+    std::vector<std::uint8_t> logit_winner;                 ///< Max exit: node per value
+  };
+
+  template <std::size_t T>
+  static TierState<tier<T>> make_tier(ddnn::detail::random_stream& r) {
+    using Tier = tier<T>;
+    TierState<Tier> s;
+    for (std::size_t n = 0; n < Tier::nodes; ++n) {
+      s.sections.emplace_back(r);
+      if constexpr (Tier::has_exit) s.heads.emplace_back(r);
+    }
+    if constexpr (Tier::exit::concatenates) s.combine.emplace(r);
+    s.outputs.resize(Tier::nodes);
+    s.node_logits.resize(Tier::nodes);
+    s.grad_outputs.resize(Tier::nodes);
+    s.grad_node_logits.resize(Tier::nodes);
+    s.feature_winner.resize(Tier::nodes);
+    return s;
+  }
+  template <std::size_t... T>
+  auto make_tiers(std::index_sequence<T...>) {
+    ddnn::detail::random_stream r(options_.seed);
+    // braces: tiers are built (and draw their weights) in order
+    return std::tuple<TierState<tier<T>>...>{make_tier<T>(r)...};
+  }
+
+  // ---- parameters -------------------------------------------------------------------------
+
+  template <std::size_t T>
+  void collect(std::vector<ParameterRef>& refs) {
+    auto& s = std::get<T>(tiers_);
+    const std::string tier_name = "tiers[" + std::to_string(T) + "].";
+    for (std::size_t n = 0; n < tier<T>::nodes; ++n) {
+      const std::string node = tier_name + "nodes[" + std::to_string(n) + "].";
+      s.sections[n].parameters(refs, node);
+      if constexpr (tier<T>::has_exit) s.heads[n].parameters(refs, node + "exit_head.");
+    }
+    if constexpr (tier<T>::exit::concatenates)
+      s.combine->parameters(refs, tier_name + "exit_combine.");
+  }
+  std::vector<ParameterSpec> specs() {
+    std::vector<ParameterSpec> out;
+    for (const ParameterRef& p : parameter_refs()) out.push_back({p.name, p.values.size(), p.clip});
+    return out;
+  }
+  void zero_gradients() {
+    [&]<std::size_t... T>(std::index_sequence<T...>) { (zero_grad<T>(), ...); }
+    (std::make_index_sequence<tier_count>{});
+  }
+  template <std::size_t T>
+  void zero_grad() {
+    auto& s = std::get<T>(tiers_);
+    for (auto& c : s.sections) c.zero_grad();
+    if constexpr (tier<T>::has_exit)
+      for (auto& h : s.heads) h.zero_grad();
+    if constexpr (tier<T>::exit::concatenates) s.combine->zero_grad();
+  }
+
+  template <std::size_t... T>
+  void export_tiers(parameters_type& p, std::index_sequence<T...>) const {
+    (export_tier<T>(p.template tier<T>()), ...);
+  }
+  template <std::size_t T>
+  void export_tier(TierParameters<tier<T>>& p) const {
+    const auto& s = std::get<T>(tiers_);
+    for (std::size_t n = 0; n < tier<T>::nodes; ++n) {
+      p.nodes[n].layers = s.sections[n].exported();
+      if constexpr (tier<T>::has_exit) p.nodes[n].exit_head = s.heads[n].exported();
+    }
+    if constexpr (tier<T>::exit::concatenates) p.exit_combine = s.combine->exported();
+    if constexpr (tier<T>::has_exit) p.threshold = thresholds_[T];
+  }
+
+  // ---- batches ----------------------------------------------------------------------------
+
+  static void check_batch(std::size_t inputs, std::size_t labels, std::size_t presence,
+                          std::span<const Presence> masks) {
+    if (inputs == 0) ddnn::detail::fail("Trainer: empty batch");
+    if (labels != inputs || presence != inputs)
+      ddnn::detail::fail("Trainer: " + std::to_string(inputs) + " samples, " +
+                         std::to_string(labels) + " labels and " + std::to_string(presence) +
+                         " presence masks");
+    for (const Presence& p : masks) p.check_within(devices);
+  }
+
+  // Device inputs as one matrix per device; presence with device dropout when training.
+  void load_batch(std::span<const inputs_type> inputs, std::span<const Presence> presence,
+                  bool train) {
+    rows_ = inputs.size();
+    using Input = typename Graph::input_type;
+    constexpr std::size_t size = Input::shape::size;
+    device_inputs_.resize(devices);
+    for (std::size_t d = 0; d < devices; ++d) {
+      Matrix& m = device_inputs_[d];
+      m.resize(Eigen::Index(rows_), Eigen::Index(size));
+      for (std::size_t r = 0; r < rows_; ++r) {
+        const auto values = inputs[r][d].values();
+        float* row = m.row(Eigen::Index(r)).data();
+        for (std::size_t i = 0; i < size; ++i) row[i] = static_cast<float>(values[i]);
+      }
+    }
+    present_.resize(rows_);
+    for (std::size_t r = 0; r < rows_; ++r) present_[r] = presence[r].bits();
+    if (train && options_.device_dropout > 0.0) {
+      ddnn::detail::random_stream rng(options_.seed ^ (0x9e3779b97f4a7c15u * (adam_.steps() + 1)));
+      for (std::uint64_t& bits : present_) {
+        std::uint64_t kept = bits;
+        for (std::size_t d = 0; d < devices; ++d)
+          if ((bits >> d) & 1u)
+            if (double(rng.next() >> 11) * 0x1.0p-53 < options_.device_dropout)
+              kept &= ~(std::uint64_t{1} << d);
+        if (kept == 0 && bits != 0) {  // keep one of the present devices
+          std::size_t pick = std::size_t(rng.next() % std::uint64_t(std::popcount(bits)));
+          for (std::size_t d = 0; d < devices; ++d)
+            if ((bits >> d) & 1u && pick-- == 0) kept = std::uint64_t{1} << d;
+        }
+        bits = kept;
+      }
+    }
+  }
+
+  // ---- forward ----------------------------------------------------------------------------
+
+  template <std::size_t T>
+  void forward_from(const RunContext& ctx) {
+    using Tier = tier<T>;
+    auto& s = std::get<T>(tiers_);
+    s.present.assign(rows_, 0);
+    if constexpr (T == 0) {
+      s.present = present_;
+    } else {
+      const auto& below = std::get<T - 1>(tiers_);
+      constexpr std::size_t k = Tier::children;
+      const std::uint64_t group = k >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << k) - 1;
+      for (std::size_t r = 0; r < rows_; ++r)
+        for (std::size_t n = 0; n < Tier::nodes; ++n)
+          if ((below.present[r] >> (n * k)) & group) s.present[r] |= std::uint64_t{1} << n;
+    }
+    // Nodes in parallel when there are several (each then runs its chunks serially).
+    const RunContext node_ctx{ctx.train, Tier::nodes > 1 ? nullptr : ctx.pool};
+    auto run_node = [&](std::size_t n) {
+      if constexpr (T == 0) {
+        s.outputs[n] = s.sections[n].forward(device_inputs_[n], node_ctx);
+      } else {
+        s.outputs[n] = s.sections[n].forward(aggregate<T>(n), node_ctx);
+      }
+      if constexpr (Tier::has_exit) s.node_logits[n] = s.heads[n].forward(s.outputs[n], node_ctx);
+    };
+    if (Tier::nodes > 1 && ctx.pool != nullptr)
+      ctx.pool->run(Tier::nodes, run_node);
+    else
+      for (std::size_t n = 0; n < Tier::nodes; ++n) run_node(n);
+
+    if constexpr (Tier::is_cloud) {
+      s.combined = s.outputs[0];
+    } else if constexpr (Tier::has_exit) {
+      combine_logits<T>(node_ctx);
+    }
+    if constexpr (T + 1 < tier_count) forward_from<T + 1>(ctx);
+  }
+
+  // The features tier T's node n receives: the aggregate of its children's outputs, with the
+  // fills of Aggregator (absent: -1 for bits, 0 for floats, in Concat; none present: all fill).
+  template <std::size_t T>
+  Matrix aggregate(std::size_t n) {
+    using Tier = tier<T>;
+    using Below = tier<T - 1>;
+    using Agg = typename Tier::spec::features;
+    constexpr std::size_t k = Tier::children;
+    constexpr bool bits = detail::is_bit_tensor<typename Below::output_type>;
+    constexpr float fill = bits ? -1.0f : 0.0f;
+    constexpr std::size_t in_size = Below::output_shape::size;
+    constexpr std::size_t channels = Below::output_shape::channels;
+    auto& s = std::get<T>(tiers_);
+    const auto& below = std::get<T - 1>(tiers_);
+    const std::size_t first = n * k;
+    auto child_present = [&](std::size_t r, std::size_t j) {
+      return ((below.present[r] >> (first + j)) & 1u) != 0;
+    };
+    if constexpr (Agg::concatenates) {
+      Matrix out = Matrix::Constant(Eigen::Index(rows_), Eigen::Index(in_size * k), fill);
+      for (std::size_t r = 0; r < rows_; ++r)
+        for (std::size_t j = 0; j < k; ++j) {
+          if (!child_present(r, j)) continue;
+          const float* from = below.outputs[first + j].row(Eigen::Index(r)).data();
+          float* to = out.row(Eigen::Index(r)).data();
+          for (std::size_t p = 0; p < in_size / channels; ++p)
+            std::copy_n(from + p * channels, channels, to + (p * k + j) * channels);
+        }
+      return out;
+    } else {
+      Matrix out = Matrix::Constant(Eigen::Index(rows_), Eigen::Index(in_size), fill);
+      auto& winner = s.feature_winner[n];
+      if constexpr (std::is_same_v<Agg, Aggregator<Max>>) winner.assign(rows_ * in_size, 0);
+      for (std::size_t r = 0; r < rows_; ++r) {
+        float* to = out.row(Eigen::Index(r)).data();
+        std::size_t count = 0;
+        for (std::size_t j = 0; j < k; ++j) {
+          if (!child_present(r, j)) continue;
+          const float* from = below.outputs[first + j].row(Eigen::Index(r)).data();
+          for (std::size_t i = 0; i < in_size; ++i) {
+            if (count == 0) {
+              to[i] = from[i];
+              if constexpr (std::is_same_v<Agg, Aggregator<Max>>)
+                winner[r * in_size + i] = std::uint8_t(j);
+            } else if constexpr (std::is_same_v<Agg, Aggregator<Max>>) {
+              if (from[i] > to[i]) to[i] = from[i], winner[r * in_size + i] = std::uint8_t(j);
+            } else {
+              to[i] = to[i] + from[i];
+            }
+          }
+          ++count;
+        }
+        if constexpr (std::is_same_v<Agg, Aggregator<Avg>>) {
+          if (count == 0) continue;
+          for (std::size_t i = 0; i < in_size; ++i) {
+            if constexpr (bits)  // majority, a tie gives +1: the sum of +-1 votes is >= 0
+              to[i] = to[i] >= 0.0f ? 1.0f : -1.0f;
+            else
+              to[i] = to[i] / float(count);
+          }
+        }
+      }
+      return out;
+    }
+  }
+
+  // A tier's exit: its present nodes' logits combined as Aggregator<Combine> combines them.
+  template <std::size_t T>
+  void combine_logits(const RunContext& ctx) {
+    using Exit = typename tier<T>::exit;
+    constexpr std::size_t nodes = tier<T>::nodes;
+    auto& s = std::get<T>(tiers_);
+    if constexpr (Exit::concatenates) {
+      Matrix cat = Matrix::Zero(Eigen::Index(rows_), Eigen::Index(nodes * classes));
+      for (std::size_t r = 0; r < rows_; ++r)
+        for (std::size_t n = 0; n < nodes; ++n)
+          if ((s.present[r] >> n) & 1u)
+            for (std::size_t c = 0; c < classes; ++c)
+              cat(Eigen::Index(r), Eigen::Index(n * classes + c)) =
+                  s.node_logits[n](Eigen::Index(r), Eigen::Index(c));
+      s.combined = s.combine->forward(cat, ctx);
+    } else {
+      constexpr bool is_max = std::is_same_v<typename Exit::combine, Aggregator<Max>>;
+      s.combined = Matrix::Zero(Eigen::Index(rows_), Eigen::Index(classes));
+      s.logit_winner.assign(rows_ * classes, 0);
+      for (std::size_t r = 0; r < rows_; ++r) {
+        float* out = s.combined.row(Eigen::Index(r)).data();
+        std::size_t count = 0;
+        for (std::size_t n = 0; n < nodes; ++n) {
+          if (!((s.present[r] >> n) & 1u)) continue;
+          const float* v = s.node_logits[n].row(Eigen::Index(r)).data();
+          for (std::size_t c = 0; c < classes; ++c) {
+            if (count == 0) {
+              out[c] = v[c];
+              s.logit_winner[r * classes + c] = std::uint8_t(n);
+            } else if constexpr (is_max) {
+              if (v[c] > out[c]) out[c] = v[c], s.logit_winner[r * classes + c] = std::uint8_t(n);
+            } else {
+              out[c] = out[c] + v[c];
+            }
+          }
+          ++count;
+        }
+        if constexpr (!is_max)
+          if (count > 0)
+            for (std::size_t c = 0; c < classes; ++c) out[c] = out[c] / float(count);
+      }
+    }
+  }
+
+  // ---- loss -------------------------------------------------------------------------------
+
+  [[nodiscard]] double exit_weight(std::size_t t) const {
+    return options_.exit_weights.empty() ? 1.0 : options_.exit_weights[t];
+  }
+
+  template <std::size_t T>
+  void losses(std::span<const std::uint8_t> labels, const std::vector<float>& any,
+              StepStats& stats) {
+    using Tier = tier<T>;
+    auto& s = std::get<T>(tiers_);
+    if constexpr (Tier::has_exit) {
+      for (std::size_t n = 0; n < Tier::nodes; ++n) {
+        std::vector<float> rows(rows_);
+        for (std::size_t r = 0; r < rows_; ++r) rows[r] = ((s.present[r] >> n) & 1u) ? 1.0f : 0.0f;
+        CrossEntropy ce =
+            softmax_cross_entropy(s.node_logits[n], labels, options_.node_exit_weight, rows);
+        stats.loss += options_.node_exit_weight * ce.loss;
+        s.grad_node_logits[n] = std::move(ce.gradient);
+      }
+    }
+    if constexpr (Tier::has_exit || Tier::is_cloud) {
+      CrossEntropy ce = softmax_cross_entropy(s.combined, labels, exit_weight(T), any);
+      stats.loss += exit_weight(T) * ce.loss;
+      s.grad_combined = std::move(ce.gradient);
+      for (std::size_t r = 0; r < rows_; ++r) {
+        if (any[r] == 0.0f) continue;
+        const float* row = s.combined.row(Eigen::Index(r)).data();
+        stats.correct[T] += argmax(std::span<const float>(row, classes)) == labels[r];
+      }
+    }
+    if constexpr (T + 1 < tier_count) losses<T + 1>(labels, any, stats);
+  }
+
+  // ---- backward ---------------------------------------------------------------------------
+
+  template <std::size_t T>
+  void backward_from(const RunContext& ctx) {
+    using Tier = tier<T>;
+    auto& s = std::get<T>(tiers_);
+    const RunContext node_ctx{true, Tier::nodes > 1 ? nullptr : ctx.pool};
+    if constexpr (Tier::is_cloud) {
+      s.grad_outputs[0] = s.grad_combined;
+    } else if constexpr (Tier::has_exit) {
+      split_exit_gradient<T>(node_ctx);
+    }
+    auto run_node = [&](std::size_t n) {
+      if constexpr (Tier::has_exit && !Tier::is_cloud)
+        s.grad_outputs[n] += s.heads[n].backward(s.grad_node_logits[n], true, node_ctx);
+      Matrix d_in = s.sections[n].backward(s.grad_outputs[n], T > 0, node_ctx);
+      if constexpr (T > 0) distribute<T>(n, d_in);
+    };
+    if constexpr (!Tier::is_cloud) {  // outputs' gradients start from what the tier above sent
+      for (std::size_t n = 0; n < Tier::nodes; ++n)
+        if (s.grad_outputs[n].size() == 0)
+          s.grad_outputs[n] = Matrix::Zero(s.outputs[n].rows(), s.outputs[n].cols());
+    }
+    if (Tier::nodes > 1 && ctx.pool != nullptr)
+      ctx.pool->run(Tier::nodes, run_node);
+    else
+      for (std::size_t n = 0; n < Tier::nodes; ++n) run_node(n);
+    for (Matrix& g : s.grad_outputs) g.resize(0, 0);
+    if constexpr (T > 0) backward_from<T - 1>(ctx);
+  }
+
+  // The combined exit's gradient, shared out to the nodes' logits (added to their own).
+  template <std::size_t T>
+  void split_exit_gradient(const RunContext& ctx) {
+    using Exit = typename tier<T>::exit;
+    constexpr std::size_t nodes = tier<T>::nodes;
+    auto& s = std::get<T>(tiers_);
+    if constexpr (Exit::concatenates) {
+      const Matrix d_cat = s.combine->backward(s.grad_combined, true, ctx);
+      for (std::size_t r = 0; r < rows_; ++r)
+        for (std::size_t n = 0; n < nodes; ++n)
+          if ((s.present[r] >> n) & 1u)
+            for (std::size_t c = 0; c < classes; ++c)
+              s.grad_node_logits[n](Eigen::Index(r), Eigen::Index(c)) +=
+                  d_cat(Eigen::Index(r), Eigen::Index(n * classes + c));
+    } else {
+      constexpr bool is_max = std::is_same_v<typename Exit::combine, Aggregator<Max>>;
+      for (std::size_t r = 0; r < rows_; ++r) {
+        const std::size_t count = std::size_t(std::popcount(s.present[r]));
+        if (count == 0) continue;
+        for (std::size_t c = 0; c < classes; ++c) {
+          const float g = s.grad_combined(Eigen::Index(r), Eigen::Index(c));
+          if constexpr (is_max) {
+            s.grad_node_logits[s.logit_winner[r * classes + c]](Eigen::Index(r), Eigen::Index(c)) +=
+                g;
+          } else {
+            for (std::size_t n = 0; n < nodes; ++n)
+              if ((s.present[r] >> n) & 1u)
+                s.grad_node_logits[n](Eigen::Index(r), Eigen::Index(c)) += g / float(count);
+          }
+        }
+      }
+    }
+  }
+
+  // d aggregate of tier T's node n, back to its present children's outputs.
+  template <std::size_t T>
+  void distribute(std::size_t n, const Matrix& d) {
+    using Tier = tier<T>;
+    using Below = tier<T - 1>;
+    using Agg = typename Tier::spec::features;
+    constexpr std::size_t k = Tier::children;
+    constexpr std::size_t in_size = Below::output_shape::size;
+    constexpr std::size_t channels = Below::output_shape::channels;
+    auto& s = std::get<T>(tiers_);
+    auto& below = std::get<T - 1>(tiers_);
+    const std::size_t first = n * k;
+    for (std::size_t j = 0; j < k; ++j)
+      if (below.grad_outputs[first + j].size() == 0)
+        below.grad_outputs[first + j] = Matrix::Zero(Eigen::Index(rows_), Eigen::Index(in_size));
+    for (std::size_t r = 0; r < rows_; ++r) {
+      const std::uint64_t children =
+          (below.present[r] >> first) & (k >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << k) - 1);
+      if (children == 0) continue;
+      const float* from = d.row(Eigen::Index(r)).data();
+      if constexpr (Agg::concatenates) {
+        for (std::size_t j = 0; j < k; ++j) {
+          if (!((children >> j) & 1u)) continue;
+          float* to = below.grad_outputs[first + j].row(Eigen::Index(r)).data();
+          for (std::size_t p = 0; p < in_size / channels; ++p)
+            for (std::size_t c = 0; c < channels; ++c)
+              to[p * channels + c] += from[(p * k + j) * channels + c];
+        }
+      } else if constexpr (std::is_same_v<Agg, Aggregator<Max>>) {
+        for (std::size_t i = 0; i < in_size; ++i)
+          below.grad_outputs[first + s.feature_winner[n][r * in_size + i]](
+              Eigen::Index(r), Eigen::Index(i)) += from[i];
+      } else {  // Avg: the mean's gradient (the majority's, straight through)
+        const float count = float(std::popcount(children));
+        for (std::size_t j = 0; j < k; ++j) {
+          if (!((children >> j) & 1u)) continue;
+          float* to = below.grad_outputs[first + j].row(Eigen::Index(r)).data();
+          for (std::size_t i = 0; i < in_size; ++i) to[i] += from[i] / count;
+        }
+      }
+    }
+  }
+
+  // ---- decisions --------------------------------------------------------------------------
+
+  template <std::size_t T>
+  void decide(std::span<simulation_type> out) const {
+    using Tier = tier<T>;
+    const auto& s = std::get<T>(tiers_);
+    if constexpr (Tier::has_exit || Tier::is_cloud) {
+      for (std::size_t r = 0; r < out.size(); ++r) {
+        auto& e = out[r].tiers[T];
+        if (s.present[r] == 0) continue;
+        e.answered = true;
+        const float* row = s.combined.row(Eigen::Index(r)).data();
+        std::copy_n(row, classes, e.logits.begin());
+        const std::span<const float> logits(e.logits);
+        e.predicted = argmax(logits);
+        if constexpr (Tier::is_cloud) {
+          e.measure = Tier::spec::criterion::measure(logits);
+          e.exits = true;
+        } else {
+          e.measure = Tier::exit::criterion::measure(logits);
+          e.exits = Tier::exit::criterion::exits(e.measure, thresholds_[T]);
+        }
+        if (!out[r].answered && e.exits) {
+          out[r].answered = true;
+          out[r].predicted = e.predicted;
+          out[r].exit_tier = T;
+          out[r].measure = e.measure;
+        }
+      }
+    }
+    if constexpr (T + 1 < tier_count) decide<T + 1>(out);
+  }
+
+  template <std::size_t... T>
+  static auto state_type(std::index_sequence<T...>) -> std::tuple<TierState<tier<T>>...>;
+
+  TrainOptions options_;
+  WorkerPool pool_;
+  decltype(state_type(std::make_index_sequence<tier_count>{})) tiers_;
+  Adam adam_;
+  std::array<double, tier_count> thresholds_ = [] {
+    std::array<double, tier_count> t{};
+    t.fill(0.5);
+    return t;
+  }();
+  std::size_t rows_ = 0;
+  std::vector<Matrix> device_inputs_;
+  std::vector<std::uint64_t> present_;
+};
+
+}  // namespace train
+DDNN_END_NAMESPACE
