@@ -1,0 +1,299 @@
+// The graph trainer: central-difference gradient checks through every aggregator and an edge
+// tier (float layers, where the loss is differentiable), the eval-mode simulation equal to packed
+// inference bit for bit for binary and float graphs under random presence masks, determinism
+// (seed; 1 thread == 2 threads), training that learns, and every misuse as ddnn::error.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "ddnn/graph/ddnn.hpp"
+#include "ddnn/train/trainer.hpp"
+
+using namespace ddnn;
+using train::Trainer;
+using train::TrainOptions;
+
+namespace {
+
+using FloatSensor = Sensor<Shape<6, 5, 2>, float>;
+using FloatNet = Layers<Conv<3, 3, 1, 1, MaxPool<2, 2, 0>>, Dense<4>, Dense<3, Activation::none>>;
+using FloatHead = Dense<3, Activation::none>;
+// devices -> Max exit -> Concat cloud
+using FloatMaxConcat =
+    DDNN<FloatSensor, FloatNet, DeviceTier<3, 1, Exit<FloatHead, Max>>, CloudTier<Concat>>;
+// devices -> Avg exit -> two edges (Avg features, Concat exit with a combining head) -> Max cloud
+using FloatEdges = DDNN<FloatSensor, FloatNet, DeviceTier<4, 1, Exit<FloatHead, Avg>>,
+                        EdgeTier<2, Avg, 2, Exit<FloatHead, Concat, NormalizedEntropy, FloatHead>>,
+                        CloudTier<Max>>;
+
+template <class Graph>
+struct Batch {
+  std::vector<typename Graph::inputs_type> inputs;
+  std::vector<std::uint8_t> labels;
+  std::vector<Presence> presence;
+};
+
+// Random inputs in [lo, hi) (rounded for integer sensors), labels, and presence masks that
+// drop a device in every `drop_every`-th sample (0: all present) and, optionally, all of them
+// in one sample.
+template <class Graph>
+Batch<Graph> random_batch(std::size_t n, std::uint64_t seed, std::size_t drop_every,
+                          bool one_empty = false) {
+  using Value = typename Graph::sensor::value_type;
+  Batch<Graph> b;
+  b.inputs.resize(n);
+  b.labels.resize(n);
+  b.presence.assign(n, Presence::all(Graph::devices));
+  ddnn::detail::random_stream r(seed);
+  for (std::size_t i = 0; i < n; ++i) {
+    for (auto& device : b.inputs[i])
+      for (auto& v : device.values()) {
+        if constexpr (std::is_same_v<Value, float>)
+          v = r.symmetric();
+        else
+          v = Value(r.next() % 256);
+      }
+    b.labels[i] = std::uint8_t(r.next() % Graph::classes);
+    if (drop_every != 0 && i % drop_every == 0)
+      if (const std::uint64_t bits = r.next() & Presence::all(Graph::devices).bits(); bits != 0)
+        b.presence[i] = Presence(bits);
+  }
+  if (one_empty) b.presence[1] = Presence();
+  return b;
+}
+
+// Cosine between the analytic gradient and central differences of the loss, for a sample of
+// each parameter tensor's values.
+template <class Graph>
+void check_gradients(std::uint64_t seed) {
+  TrainOptions options;
+  options.seed = seed;
+  options.threads = 1;
+  options.exit_weights.assign(Graph::tier_count, 1.0);
+  options.exit_weights.back() = 0.7;  // a non-unit weight must scale its gradient
+  options.node_exit_weight = 0.5;
+  Trainer<Graph> trainer(options);
+  const auto b = random_batch<Graph>(12, seed + 1, 3, true);
+  trainer.backpropagate(b.inputs, b.labels, b.presence);
+  auto refs = trainer.parameter_refs();
+  std::vector<std::vector<float>> analytic;
+  for (const auto& p : refs) analytic.emplace_back(p.gradient.begin(), p.gradient.end());
+  for (std::size_t k = 0; k < refs.size(); ++k) {
+    double dot = 0.0, na = 0.0, nn = 0.0;
+    const std::size_t stride = 1 + refs[k].values.size() / 8;
+    for (std::size_t i = 0; i < refs[k].values.size(); i += stride) {
+      float& v = refs[k].values[i];
+      const float old = v, h = 5e-3f;
+      v = old + h;
+      const double up = trainer.backpropagate(b.inputs, b.labels, b.presence).loss;
+      v = old - h;
+      const double down = trainer.backpropagate(b.inputs, b.labels, b.presence).loss;
+      v = old;
+      const double numeric = (up - down) / (2.0 * double(h)), a = analytic[k][i];
+      dot += numeric * a, na += a * a, nn += numeric * numeric;
+    }
+    INFO(refs[k].name);
+    if (na + nn < 1e-12) continue;  // no path from this tensor to the loss in this batch
+    CHECK(dot / std::sqrt(na * nn) > 0.98);
+    CHECK(std::sqrt(na) == doctest::Approx(std::sqrt(nn)).epsilon(0.05));
+  }
+}
+
+// simulate() against packed inference, sample by sample: answers, exit tiers, classes and the
+// answering exit's logits and measure, bit for bit.
+template <class Graph>
+std::size_t compare_with_inference(Trainer<Graph>& trainer, const Batch<Graph>& b) {
+  const Graph graph(trainer.parameters());
+  const auto sim = trainer.simulate(b.inputs, b.presence);
+  const auto inferred = graph.infer_batch(b.inputs, b.presence);
+  std::size_t mismatches = 0;
+  for (std::size_t i = 0; i < sim.size(); ++i) {
+    const auto& s = sim[i];
+    const auto& r = inferred[i];
+    bool same = s.answered == r.answered;
+    if (same && r.answered) {
+      same = s.exit_tier == r.exit_tier && s.predicted == r.predicted && s.measure == r.measure;
+      for (std::size_t c = 0; c < Graph::classes; ++c)
+        same = same && std::bit_cast<std::uint32_t>(s.tiers[s.exit_tier].logits[c]) ==
+                           std::bit_cast<std::uint32_t>(r.logits[c]);
+    }
+    mismatches += !same;
+  }
+  return mismatches;
+}
+
+// Trains a few steps (so BatchNorm statistics are not the initial ones), sets each exit's
+// threshold to the median of its measures, and compares with packed inference.
+template <class Graph>
+void check_exactness(std::uint64_t seed) {
+  TrainOptions options;
+  options.seed = seed;
+  options.device_dropout = 0.2;
+  Trainer<Graph> trainer(options);
+  for (std::uint64_t s = 0; s < 4; ++s) {
+    const auto b = random_batch<Graph>(32, seed * 100 + s, 4);
+    (void)trainer.step(b.inputs, b.labels, b.presence);
+  }
+  const auto test = random_batch<Graph>(300, seed + 7, 3, true);
+  auto sim = trainer.simulate(test.inputs, test.presence);
+  std::vector<double> measures;
+  for (const auto& s : sim)
+    if (s.tiers[0].answered) measures.push_back(s.tiers[0].measure);
+  std::nth_element(measures.begin(), measures.begin() + std::ptrdiff_t(measures.size() / 2),
+                   measures.end());
+  if constexpr (Graph::template tier<0>::has_exit)
+    trainer.template set_threshold<0>(measures[measures.size() / 2]);
+  if constexpr (Graph::tier_count > 2)
+    if constexpr (Graph::template tier<1>::has_exit) trainer.template set_threshold<1>(0.5);
+  CHECK(compare_with_inference(trainer, test) == 0);
+  // every exit point is exercised
+  sim = trainer.simulate(test.inputs, test.presence);
+  std::vector<std::size_t> exits(Graph::tier_count, 0);
+  std::size_t unanswered = 0;
+  for (const auto& s : sim) s.answered ? ++exits[s.exit_tier] : ++unanswered;
+  CHECK(exits[0] > 0);
+  CHECK(exits.back() > 0);
+  CHECK(unanswered == 1);
+}
+
+using Bits = Sensor<Shape<8, 6, 1>>;
+using BinaryNet =
+    Layers<FirstConv<4, 3, 1, 1, MaxPool<3, 2, 1>>, BinaryConv<8, 3, 1, 1, MaxPool<3, 1, 1>>,
+           MaxPool<2, 1, 0>, BinaryDense<16>, BinaryDense<3, Output::logits>>;
+using BinaryHead = BinaryDense<3, Output::logits>;
+using BinaryMaxConcat =
+    DDNN<Bits, BinaryNet, DeviceTier<6, 1, Exit<BinaryHead, Max>>, CloudTier<Concat>>;
+using BinaryAvgMax = DDNN<Bits, BinaryNet, DeviceTier<6, 1, Exit<BinaryHead, Avg>>, CloudTier<Max>>;
+using BinaryConcatAvg =
+    DDNN<Bits, BinaryNet,
+         DeviceTier<6, 1, Exit<BinaryHead, Concat, NormalizedEntropy, Dense<3, Activation::none>>>,
+         CloudTier<Avg>>;
+using BinaryWithEdge = DDNN<Bits, BinaryNet, DeviceTier<6, 1, Exit<BinaryHead, Max>>,
+                            EdgeTier<2, Concat, 2, Exit<BinaryHead, Avg>>, CloudTier<Concat>>;
+using FloatCloud = DDNN<Bits,
+                        Layers<FirstConv<4, 3, 1, 1, MaxPool<3, 2, 1>>,
+                               Conv<8, 3, 1, 1, MaxPool<3, 1, 1>>, Dense<3, Activation::none>>,
+                        DeviceTier<6, 1, Exit<BinaryHead, Max>>, CloudTier<Concat>>;
+
+template <class Graph>
+std::vector<float> all_values(Trainer<Graph>& t) {
+  std::vector<float> v;
+  for (const auto& p : t.parameter_refs()) v.insert(v.end(), p.values.begin(), p.values.end());
+  return v;
+}
+
+}  // namespace
+
+TEST_CASE("trainer: gradients match central differences through Max, Concat and Avg") {
+  check_gradients<FloatMaxConcat>(3);
+}
+
+TEST_CASE("trainer: gradients match central differences through an edge tier") {
+  check_gradients<FloatEdges>(5);
+}
+
+TEST_CASE("trainer: eval-mode simulation equals packed inference, binary graphs") {
+  check_exactness<BinaryMaxConcat>(11);
+  check_exactness<BinaryAvgMax>(12);
+  check_exactness<BinaryConcatAvg>(13);
+  check_exactness<BinaryWithEdge>(14);
+}
+
+TEST_CASE("trainer: eval-mode simulation equals packed inference, float cloud and float graphs") {
+  check_exactness<FloatCloud>(21);
+  check_exactness<FloatMaxConcat>(22);
+  check_exactness<FloatEdges>(23);
+}
+
+TEST_CASE("trainer: deterministic for a seed, and the same on 1 and 2 threads") {
+  auto run = [](std::uint64_t seed, std::size_t threads) {
+    TrainOptions o;
+    o.seed = seed;
+    o.threads = threads;
+    o.device_dropout = 0.3;
+    Trainer<BinaryWithEdge> t(o);
+    for (std::uint64_t s = 0; s < 3; ++s) {
+      const auto b = random_batch<BinaryWithEdge>(24, 40 + s, 0);
+      (void)t.step(b.inputs, b.labels, b.presence);
+    }
+    return all_values(t);
+  };
+  const auto one = run(1, 1);
+  CHECK(one == run(1, 2));
+  CHECK(one == run(1, 1));
+  CHECK(one != run(2, 2));
+}
+
+TEST_CASE("trainer: learns a separable task and exports a working graph") {
+  // Class = which device sees the brightest input: only the devices' joint view can tell.
+  using Graph = BinaryMaxConcat;
+  TrainOptions o;
+  o.adam.learning_rate = 3e-3;
+  Trainer<Graph> trainer(o);
+  auto make = [](std::size_t n, std::uint64_t seed) {
+    Batch<Graph> b = random_batch<Graph>(n, seed, 0);
+    ddnn::detail::random_stream r(seed + 99);
+    for (std::size_t i = 0; i < n; ++i) {
+      b.labels[i] = std::uint8_t(r.next() % 3);
+      for (std::size_t d = 0; d < Graph::devices; ++d)
+        for (auto& v : b.inputs[i][d].values())
+          v = std::uint8_t(d == b.labels[i] ? 200 + r.next() % 56 : r.next() % 100);
+    }
+    return b;
+  };
+  double first = 0.0, last = 0.0;
+  for (std::uint64_t s = 0; s < 60; ++s) {
+    const auto b = make(32, s);
+    const double loss = trainer.step(b.inputs, b.labels, b.presence).loss;
+    if (s == 0) first = loss;
+    last = loss;
+  }
+  CHECK(last < 0.5 * first);
+  const auto test = make(200, 1000);
+  const auto sim = trainer.simulate(test.inputs, test.presence);
+  std::size_t correct = 0;
+  for (std::size_t i = 0; i < sim.size(); ++i)
+    correct += sim[i].tiers[1].predicted == test.labels[i];
+  CHECK(correct >= 180);
+  CHECK(compare_with_inference(trainer, test) == 0);
+}
+
+TEST_CASE("trainer: misuse is a ddnn::error") {
+  using Graph = BinaryMaxConcat;
+  auto with = [](auto change) {
+    TrainOptions o;
+    change(o);
+    return o;
+  };
+  CHECK_THROWS_AS(Trainer<Graph>(with([](TrainOptions& o) { o.threads = 0; })), error);
+  CHECK_THROWS_AS(Trainer<Graph>(with([](TrainOptions& o) { o.device_dropout = 1.0; })), error);
+  CHECK_THROWS_AS(Trainer<Graph>(with([](TrainOptions& o) { o.device_dropout = -0.1; })), error);
+  CHECK_THROWS_AS(Trainer<Graph>(with([](TrainOptions& o) { o.exit_weights = {1.0}; })), error);
+  CHECK_THROWS_AS(Trainer<Graph>(with([](TrainOptions& o) {
+                    o.exit_weights = {1.0, NAN};
+                  })),
+                  error);
+  CHECK_THROWS_AS(Trainer<Graph>(with([](TrainOptions& o) { o.node_exit_weight = -1.0; })), error);
+  CHECK_THROWS_AS(Trainer<Graph>(with([](TrainOptions& o) { o.adam.learning_rate = 0.0; })), error);
+
+  Trainer<Graph> t;
+  auto b = random_batch<Graph>(8, 1, 0);
+  const auto before = all_values(t);
+  std::vector<std::uint8_t> bad_labels = b.labels;
+  bad_labels[3] = 3;
+  CHECK_THROWS_WITH_AS(t.step(b.inputs, bad_labels, b.presence),
+                       doctest::Contains("label 3 of sample 3"), error);
+  CHECK_THROWS_AS(t.step(std::span(b.inputs).first(7), b.labels, b.presence), error);
+  CHECK_THROWS_AS(t.step({}, {}, {}), error);
+  auto bad_presence = b.presence;
+  bad_presence[0] = Presence(1u << 6);
+  CHECK_THROWS_AS(t.step(b.inputs, b.labels, bad_presence), error);
+  CHECK_THROWS_AS(t.simulate(b.inputs, std::span(b.presence).first(3)), error);
+  CHECK_THROWS_AS(t.set_learning_rate(-1.0), error);
+  CHECK_THROWS_AS(t.set_threshold<0>(1.5), error);
+  CHECK(all_values(t) == before);  // nothing changed
+  CHECK(t.steps() == 0);
+}
