@@ -27,7 +27,7 @@ elapsed() { local s=$(($1)); printf '%dm%02ds' $((s / 60)) $((s % 60)); }
 # --- packages ------------------------------------------------------------------------------------
 packages=(g++ cmake ninja-build pkgconf libxsimd-dev doctest-dev nlohmann-json3-dev libbenchmark-dev
           libdnnl-dev ocl-icd-opencl-dev qemu-user g++-aarch64-linux-gnu libc6-dev-arm64-cross clang
-          zlib1g-dev libeigen3-dev clang-format libclang-rt-14-dev)
+          zlib1g-dev libeigen3-dev clang-format libclang-rt-14-dev gnuplot-nox)
 header "packages"
 if command -v dpkg >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
   missing=()

@@ -4,7 +4,7 @@
 // devices added one by one, missing devices, and with --full the aggregation schemes and the
 // number of device filters. Prints markdown tables, writes results/mnist_ddnn.json and plots.
 //
-//   mnist_ddnn [--view tiles|views] [--cloud binary|float] [--epochs N] [--quick] [--full]
+//   mnist_ddnn [--view tiles|views] [--cloud float|binary] [--epochs N] [--quick] [--full]
 //              [--seed S] [--dropout P] [--threads N] [--data DIR] [--results DIR]
 #include <algorithm>
 #include <array>
@@ -43,7 +43,7 @@ struct Options {
 };
 
 void usage(std::ostream& out) {
-  out << "usage: mnist_ddnn [--view tiles|views] [--cloud binary|float] [--epochs N] [--quick]\n"
+  out << "usage: mnist_ddnn [--view tiles|views] [--cloud float|binary] [--epochs N] [--quick]\n"
          "                  [--full] [--seed S] [--dropout P] [--threads N] [--data DIR]\n"
          "                  [--results DIR]\n"
          "  --quick   a small run (a few thousand samples, one epoch) for tests\n"
@@ -220,23 +220,24 @@ json compare(const Data<SensorShape>& data, const Config& config) {
                        "bytes/device", "device memory B"},
                       {}};
   json schemes = json::array(), filters = json::array();
-  compare_one<PaperDDNN<SensorShape, 4, LocalMax, Concat, FloatCloud>>(data, config, "MP-CC", 4,
-                                                                       table, schemes);
-  compare_one<PaperDDNN<SensorShape, 4, LocalAvg, Concat, FloatCloud>>(data, config, "AP-CC", 4,
-                                                                       table, schemes);
-  compare_one<PaperDDNN<SensorShape, 4, LocalConcat, Concat, FloatCloud>>(data, config, "CC-CC", 4,
-                                                                          table, schemes);
-  compare_one<PaperDDNN<SensorShape, 4, LocalMax, Max, FloatCloud>>(data, config, "MP-MP", 4, table,
-                                                                    schemes);
-  compare_one<PaperDDNN<SensorShape, 4, LocalAvg, Avg, FloatCloud>>(data, config, "AP-AP", 4, table,
-                                                                    schemes);
+  compare_one<PaperDDNN<SensorShape, default_filters, LocalMax, Concat, FloatCloud>>(
+      data, config, "MP-CC", default_filters, table, schemes);
+  compare_one<PaperDDNN<SensorShape, default_filters, LocalAvg, Concat, FloatCloud>>(
+      data, config, "AP-CC", default_filters, table, schemes);
+  compare_one<PaperDDNN<SensorShape, default_filters, LocalConcat, Concat, FloatCloud>>(
+      data, config, "CC-CC", default_filters, table, schemes);
+  compare_one<PaperDDNN<SensorShape, default_filters, LocalMax, Max, FloatCloud>>(
+      data, config, "MP-MP", default_filters, table, schemes);
+  compare_one<PaperDDNN<SensorShape, default_filters, LocalAvg, Avg, FloatCloud>>(
+      data, config, "AP-AP", default_filters, table, schemes);
   compare_one<PaperDDNN<SensorShape, 1, LocalMax, Concat, FloatCloud>>(data, config, "MP-CC", 1,
                                                                        table, filters);
   compare_one<PaperDDNN<SensorShape, 2, LocalMax, Concat, FloatCloud>>(data, config, "MP-CC", 2,
                                                                        table, filters);
-  filters.push_back(schemes[0]);  // f = 4 is the MP-CC run above
-  compare_one<PaperDDNN<SensorShape, 8, LocalMax, Concat, FloatCloud>>(data, config, "MP-CC", 8,
+  static_assert(default_filters == 8, "the filter comparison reuses the default MP-CC run");
+  compare_one<PaperDDNN<SensorShape, 4, LocalMax, Concat, FloatCloud>>(data, config, "MP-CC", 4,
                                                                        table, filters);
+  filters.push_back(schemes[0]);  // f = 8 is the MP-CC run above
   std::cout << "## Retrained: aggregation schemes and device filters (--full)\n\n"
             << table.render() << "\n";
   return {{"schemes", schemes}, {"filters", filters}};
@@ -245,7 +246,7 @@ json compare(const Data<SensorShape>& data, const Config& config) {
 /// The default job: one model, every experiment on it.
 template <ShapeType SensorShape, bool FloatCloud>
 int main_job(const Options& o) {
-  using Graph = PaperDDNN<SensorShape, 4, LocalMax, Concat, FloatCloud>;
+  using Graph = PaperDDNN<SensorShape, default_filters, LocalMax, Concat, FloatCloud>;
   const std::string cloud_name = FloatCloud ? "float" : "binary";
   const Config& c = o.config;
   std::filesystem::create_directories(o.results);
@@ -383,6 +384,8 @@ int main_job(const Options& o) {
                    " points of cloud-only accuracy"}};
   result["device_memory_bytes"] = device_memory_bytes<Graph>(graph.parameters());
   result["config"] = {{"epochs", c.epochs},
+                      {"node_exit_weight", c.node_exit_weight},
+                      {"exit_weights", c.exit_weights},
                       {"batch", c.batch},
                       {"learning_rate", c.learning_rate},
                       {"device_dropout", c.device_dropout},

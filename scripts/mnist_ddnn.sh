@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The project's main job: trains the paper-style DDNN on MNIST (the project's own copy in
+# data/mnist) split over six devices, and reproduces the DDNN paper's experiments. Installs what
+# is missing on Debian 12 first (apt-get; sudo when not root), builds in build-main/ (Release),
+# then runs examples/mnist_ddnn with the arguments given, e.g.:
+#   scripts/mnist_ddnn.sh                    # default run (tiles view), about 10 minutes on 2 cores
+#   scripts/mnist_ddnn.sh --quick            # a small run, seconds
+#   scripts/mnist_ddnn.sh --view views       # each device sees the whole digit through its camera
+#   scripts/mnist_ddnn.sh --cloud float      # a float cloud section
+#   scripts/mnist_ddnn.sh --full             # + retrained aggregation schemes and filter counts
+# Results: results/mnist_ddnn.json, results/*.png (gnuplot), results/mnist_ddnn.model.json.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+packages=(g++ cmake ninja-build libxsimd-dev libeigen3-dev nlohmann-json3-dev zlib1g-dev gnuplot-nox)
+if command -v dpkg >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+  missing=()
+  for p in "${packages[@]}"; do
+    dpkg -s "$p" 2>/dev/null | grep -q '^Status: install ok installed' || missing+=("$p")
+  done
+  if ((${#missing[@]})); then
+    echo "mnist_ddnn.sh: installing ${missing[*]}" >&2
+    sudo=()
+    if [[ $(id -u) -ne 0 ]]; then
+      command -v sudo >/dev/null 2>&1 || { echo "not root and no sudo: install ${missing[*]}" >&2; exit 1; }
+      sudo=(sudo)
+    fi
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+      "${missing[@]}"
+  fi
+fi
+
+launcher=()
+command -v ccache >/dev/null 2>&1 && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+cmake -S . -B build-main -G Ninja -DCMAKE_BUILD_TYPE=Release -DDDNN_BUILD_TESTS=OFF \
+  -DDDNN_BUILD_BENCHMARKS=OFF -DDDNN_BUILD_EXAMPLES=ON "${launcher[@]}" >/dev/null
+cmake --build build-main --target mnist_ddnn
+exec build-main/examples/mnist_ddnn "$@"
