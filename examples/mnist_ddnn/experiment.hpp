@@ -189,17 +189,19 @@ struct Measurement {
   std::size_t disagreements = 0;  ///< packed inference vs the float simulation (must be 0)
 };
 
-/// Packed inference (`graph` at its threshold) and the trainer's simulation on `data` with
-/// `presence`; checks that they agree sample by sample.
-template <class Graph>
-Measurement measure(const Graph& graph, train::Trainer<Graph>& trainer,
-                    const Samples<typename Graph::inputs_type>& data,
-                    const std::vector<Presence>& presence) {
-  trainer.template set_threshold<0>(graph.template threshold<0>());
-  const auto sim = trainer.simulate(data.inputs, presence);
+/// Packed inference (`graph` at its threshold) on `data` with `presence`, against `sim`, the
+/// trainer's simulation of the same samples (its exit logits do not depend on the threshold, so
+/// one simulation serves a whole sweep): its decisions at the graph's threshold must agree with
+/// packed inference sample by sample.
+template <class Graph, class Simulation>
+Measurement measure(const Graph& graph, const Samples<typename Graph::inputs_type>& data,
+                    const std::vector<Presence>& presence, const std::vector<Simulation>& sim) {
+  static_assert(Graph::tier_count == 2, "measure: a device tier with an exit, then the cloud");
+  using Criterion = typename Graph::template tier<0>::exit::criterion;
+  const double threshold = graph.template threshold<0>();
   const auto results = graph.infer_batch(data.inputs, presence);
   Measurement m;
-  m.threshold = graph.template threshold<0>();
+  m.threshold = threshold;
   m.samples = data.size();
   std::size_t overall = 0, local_all = 0, cloud_all = 0, local_exits = 0, local_ok = 0,
               cloud_exits = 0, cloud_ok = 0;
@@ -210,8 +212,11 @@ Measurement measure(const Graph& graph, train::Trainer<Graph>& trainer,
     const std::uint8_t label = data.labels[i];
     local_all += sim[i].tiers[0].answered && sim[i].tiers[0].predicted == label;
     cloud_all += sim[i].tiers[cloud].answered && sim[i].tiers[cloud].predicted == label;
-    if (r.answered != sim[i].answered ||
-        (r.answered && (r.exit_tier != sim[i].exit_tier || r.predicted != sim[i].predicted)))
+    const auto& local = sim[i].tiers[0];
+    const std::size_t exit_tier = Criterion::exits(local.measure, threshold) ? 0 : cloud;
+    if (r.answered != local.answered ||
+        (r.answered &&
+         (r.exit_tier != exit_tier || r.predicted != sim[i].tiers[exit_tier].predicted)))
       ++m.disagreements;
     for (const LinkBytes& l : r.devices) {
       bytes += double(l.logits + l.features);
@@ -237,6 +242,14 @@ Measurement measure(const Graph& graph, train::Trainer<Graph>& trainer,
   m.bytes_per_device = bytes / (n * double(Graph::devices));
   m.raw_bytes_per_device = raw / (n * double(Graph::devices));
   return m;
+}
+
+/// The same, simulating `data` first.
+template <class Graph>
+Measurement measure(const Graph& graph, train::Trainer<Graph>& trainer,
+                    const Samples<typename Graph::inputs_type>& data,
+                    const std::vector<Presence>& presence) {
+  return measure(graph, data, presence, trainer.simulate(data.inputs, presence));
 }
 
 /// Bytes one device stores for its packed model: 1 bit per binary weight, 4 bytes per

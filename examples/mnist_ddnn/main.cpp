@@ -310,10 +310,11 @@ int main_job(const Options& o) {
   MarkdownTable sweep_table{{"T", "local exit", "local acc", "cloud acc", "overall acc",
                              "bytes/device", "reduction vs raw"},
                             {}};
+  const auto test_simulation = trainer.simulate(data.test.inputs, data.test.presence);
   for (int step = 0; step <= 20; ++step) {
     const double t = step / 20.0;
     graph.template set_threshold<0>(t);
-    const Measurement m = measure(graph, trainer, data.test, data.test.presence);
+    const Measurement m = measure(graph, data.test, data.test.presence, test_simulation);
     sweep.push_back(measurement_json(m));
     sweep_points.push_back(
         {t, m.local_exit_fraction, m.local_accuracy, m.cloud_accuracy, m.overall_accuracy});

@@ -201,7 +201,7 @@ class ConvCore {
   [[nodiscard]] Matrix backward(const Matrix& d, const Matrix& w, Matrix& grad_w, bool need_dx,
                                 const RunContext& ctx) const {
     const auto n = std::size_t(d.rows());
-    const auto pixels = g_.out_pixels(), depth = g_.patch_size();
+    const auto pixels = g_.out_pixels();
     const auto filters = Eigen::Index(w.rows());
     std::vector<Matrix> partial(RunContext::chunks);
     Matrix dx;
@@ -219,7 +219,6 @@ class ConvCore {
     });
     for (const Matrix& p : partial)
       if (p.size() != 0) grad_w += p;
-    (void)depth;
     return dx;
   }
 
@@ -228,6 +227,40 @@ class ConvCore {
  private:
   window_geometry g_;
   Matrix patches_;
+};
+
+/// A conv block's trained values: filters x patch weights with their gradient, and a BatchNorm
+/// per filter.
+struct ConvState {
+  ConvState(std::size_t filters, std::size_t patch, ddnn::detail::random_stream& r,
+            std::size_t fan_out)
+      : weights(Eigen::Index(filters), Eigen::Index(patch)),
+        grad(Matrix::Zero(weights.rows(), weights.cols())),
+        bn(filters) {
+    glorot(weights, patch, fan_out, r);
+  }
+  /// `clip`: binary shadow weights, kept in [-1, 1].
+  void parameters(std::vector<ParameterRef>& out, const std::string& prefix, bool clip) {
+    out.push_back({prefix + "weights",
+                   {weights.data(), std::size_t(weights.size())},
+                   {grad.data(), std::size_t(grad.size())},
+                   clip});
+    out.push_back({prefix + "gamma", bn.gamma, bn.grad_gamma, false});
+    out.push_back({prefix + "beta", bn.beta, bn.grad_beta, false});
+  }
+  void zero_grad() {
+    grad.setZero();
+    bn.zero_grad();
+  }
+  [[nodiscard]] ConvParameters exported() const {
+    ConvParameters p;
+    p.weights.assign(weights.data(), weights.data() + weights.size());
+    p.batchnorm = bn.exported();
+    return p;
+  }
+
+  Matrix weights, grad;
+  BatchNormTrainer bn;
 };
 
 /// (rows x pixels*channels) viewed as (rows*pixels) x channels.
@@ -271,58 +304,39 @@ class BinaryConvTrainer {
                                   Spec::pad)),
         pool_(window_geometry::of(ConvShape::height, ConvShape::width, F, Pool::kernel,
                                   Pool::stride, Pool::pad)),
-        weights_(Eigen::Index(F), Eigen::Index(conv_.geometry().patch_size())),
-        grad_(Matrix::Zero(weights_.rows(), weights_.cols())),
-        bn_(F) {
-    detail::glorot(weights_, conv_.geometry().patch_size(), F * Spec::kernel * Spec::kernel, r);
-  }
+        state_(F, conv_.geometry().patch_size(), r, F * Spec::kernel * Spec::kernel) {}
 
   [[nodiscard]] Matrix forward(const Matrix& x, const RunContext& ctx) {
-    signs_ = detail::signs_of(weights_);
+    signs_ = detail::signs_of(state_.weights);
     Matrix sums = conv_.forward(x, signs_, ctx, false);
     Matrix pooled_sums = pooled ? pool_.forward(sums, ctx) : std::move(sums);
     auto z = detail::as_pixels(pooled_sums, F);
     if (ctx.train)
-      bn_.forward_train(z);
+      state_.bn.forward_train(z);
     else
-      bn_.forward_eval(z);
+      state_.bn.forward_eval(z);
     if (ctx.train) normalized_ = pooled_sums;
     return sign_forward(pooled_sums);
   }
 
   [[nodiscard]] Matrix backward(const Matrix& d_out, bool need_dx, const RunContext& ctx) {
     Matrix d = sign_backward(normalized_, d_out);
-    bn_.backward(detail::as_pixels(d, F));
+    state_.bn.backward(detail::as_pixels(d, F));
     const Matrix d_sums = pooled ? pool_.backward(d, ctx) : std::move(d);
-    return conv_.backward(d_sums, signs_, grad_, need_dx, ctx);
+    return conv_.backward(d_sums, signs_, state_.grad, need_dx, ctx);
   }
 
   void parameters(std::vector<ParameterRef>& out, const std::string& prefix) {
-    out.push_back({prefix + "weights",
-                   {weights_.data(), std::size_t(weights_.size())},
-                   {grad_.data(), std::size_t(grad_.size())},
-                   true});
-    out.push_back({prefix + "gamma", bn_.gamma, bn_.grad_gamma, false});
-    out.push_back({prefix + "beta", bn_.beta, bn_.grad_beta, false});
+    state_.parameters(out, prefix, true);
   }
-  void zero_grad() {
-    grad_.setZero();
-    bn_.zero_grad();
-  }
-  [[nodiscard]] ConvParameters exported() const {
-    ConvParameters p;
-    p.weights.assign(weights_.data(), weights_.data() + weights_.size());
-    p.batchnorm = bn_.exported();
-    return p;
-  }
-  [[nodiscard]] Matrix& weights() noexcept { return weights_; }
-  [[nodiscard]] BatchNormTrainer& batchnorm() noexcept { return bn_; }
+  void zero_grad() { state_.zero_grad(); }
+  [[nodiscard]] ConvParameters exported() const { return state_.exported(); }
 
  private:
   detail::ConvCore conv_;
   detail::PoolTrainer pool_;
-  Matrix weights_, grad_, signs_, normalized_;
-  BatchNormTrainer bn_;
+  detail::ConvState state_;
+  Matrix signs_, normalized_;
 };
 
 template <ShapeType In, class Spec>
@@ -353,19 +367,15 @@ class Trainable<ConvLayer<In, Spec>> {
   explicit Trainable(ddnn::detail::random_stream& r)
       : conv_(Layer::geometry),
         pool_(Layer::pool_geometry),
-        weights_(Eigen::Index(F), Eigen::Index(Layer::geometry.patch_size())),
-        grad_(Matrix::Zero(weights_.rows(), weights_.cols())),
-        bn_(F) {
-    detail::glorot(weights_, Layer::geometry.patch_size(), F * Spec::kernel * Spec::kernel, r);
-  }
+        state_(F, Layer::geometry.patch_size(), r, F * Spec::kernel * Spec::kernel) {}
 
   [[nodiscard]] Matrix forward(const Matrix& x, const RunContext& ctx) {
-    Matrix z = conv_.forward(x, weights_, ctx, !ctx.train);
+    Matrix z = conv_.forward(x, state_.weights, ctx, !ctx.train);
     if (!ctx.train) {  // exactly ConvLayer's arithmetic
-      float_math::batchnorm_relu(z, bn_.exported());
+      float_math::batchnorm_relu(z, state_.bn.exported());
       return pooled ? pool_.forward(z, ctx) : z;
     }
-    bn_.forward_train(detail::as_pixels(z, F));
+    state_.bn.forward_train(detail::as_pixels(z, F));
     normalized_ = z;
     z = z.cwiseMax(0.0f);
     return pooled ? pool_.forward(z, ctx) : z;
@@ -374,34 +384,21 @@ class Trainable<ConvLayer<In, Spec>> {
   [[nodiscard]] Matrix backward(const Matrix& d_out, bool need_dx, const RunContext& ctx) {
     Matrix d = pooled ? pool_.backward(d_out, ctx) : d_out;
     d = (normalized_.array() > 0.0f).select(d.array(), 0.0f).matrix();
-    bn_.backward(detail::as_pixels(d, F));
-    return conv_.backward(d, weights_, grad_, need_dx, ctx);
+    state_.bn.backward(detail::as_pixels(d, F));
+    return conv_.backward(d, state_.weights, state_.grad, need_dx, ctx);
   }
 
   void parameters(std::vector<ParameterRef>& out, const std::string& prefix) {
-    out.push_back({prefix + "weights",
-                   {weights_.data(), std::size_t(weights_.size())},
-                   {grad_.data(), std::size_t(grad_.size())},
-                   false});
-    out.push_back({prefix + "gamma", bn_.gamma, bn_.grad_gamma, false});
-    out.push_back({prefix + "beta", bn_.beta, bn_.grad_beta, false});
+    state_.parameters(out, prefix, false);
   }
-  void zero_grad() {
-    grad_.setZero();
-    bn_.zero_grad();
-  }
-  [[nodiscard]] ConvParameters exported() const {
-    ConvParameters p;
-    p.weights.assign(weights_.data(), weights_.data() + weights_.size());
-    p.batchnorm = bn_.exported();
-    return p;
-  }
+  void zero_grad() { state_.zero_grad(); }
+  [[nodiscard]] ConvParameters exported() const { return state_.exported(); }
 
  private:
   detail::ConvCore conv_;
   detail::PoolTrainer pool_;
-  Matrix weights_, grad_, normalized_;
-  BatchNormTrainer bn_;
+  detail::ConvState state_;
+  Matrix normalized_;
 };
 
 /// Dense layers, binary (sign weights; bits through BatchNorm + sign, or logits) and float
