@@ -34,6 +34,6 @@ fi
 launcher=()
 command -v ccache >/dev/null 2>&1 && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 cmake -S . -B build-main -G Ninja -DCMAKE_BUILD_TYPE=Release -DDDNN_BUILD_TESTS=OFF \
-  -DDDNN_BUILD_BENCHMARKS=OFF -DDDNN_BUILD_EXAMPLES=ON "${launcher[@]}" >/dev/null
+  -DDDNN_BUILD_BENCHMARKS=OFF -DDDNN_BUILD_EXAMPLES=ON -DDDNN_MAIN_JOB_NATIVE=ON "${launcher[@]}" >/dev/null
 cmake --build build-main --target mnist_ddnn
 exec build-main/examples/mnist_ddnn "$@"

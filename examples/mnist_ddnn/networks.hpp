@@ -1,7 +1,7 @@
 // The paper-style DDNNs of the MNIST main job (DESIGN.md section 3): six devices, each a binary
-// first layer with f filters, a max-pool, BatchNorm + sign and an exit head; a local aggregator
-// over the devices' logits with its exit; the cloud aggregating the devices' bit maps into a
-// binary or float section and its classifier.
+// first layer with f filters, a second binary conv, a max-pool, BatchNorm + sign and an exit head;
+// a local aggregator over the devices' logits with its exit; the cloud aggregating the devices' bit
+// maps into a binary or float section and its classifier.
 #pragma once
 #include <cstddef>
 
@@ -14,24 +14,37 @@ using namespace ddnn;
 inline constexpr std::size_t classes = 10;
 inline constexpr std::size_t devices = 6;
 
-/// Each device: 3x3 binary filters over its 8-bit pixels, max-pool 2/2, BatchNorm, sign (the
-/// paper's pool 3/2/1 gives the same 5x7 map on a tile and measured 0.5 points lower).
+/// Each device: f 3x3 binary filters over its 8-bit pixels (BatchNorm + sign), then 2f 3x3
+/// binary filters over those bits, max-pool 2/2, BatchNorm + sign: the 5 x 7 x 2f bit map goes
+/// to the cloud. Measured on tiles: the second device layer lifted the local exit from 83% to
+/// 89% on all samples and from 96.3% to 98.6% on its most confident half (55k x 20 epochs
+/// against one layer of f = 8); after 8 epochs, one layer of 2f filters (the same bytes per
+/// sample) reached 86.7% / 98.0% where the two layers reached 87.3% / 98.7%.
 template <std::size_t F>
-using DeviceLayer = FirstConv<F, 3, 1, 1, MaxPool<2, 2, 0>>;
-/// Filters per device in the default run (the paper's MVMC devices had 4; --full compares 1-8).
+using DeviceFirstLayer = FirstConv<F, 3, 1, 1>;
+template <std::size_t F>
+using DeviceOutputLayer = BinaryConv<2 * F, 3, 1, 1, MaxPool<2, 2, 0>>;
+inline constexpr std::size_t device_layers = 2;
+/// First-layer filters per device in the default run (the paper's MVMC devices had 4 in their
+/// only layer; --full compares f = 1, 2, 4, 8).
 inline constexpr std::size_t default_filters = 8;
 /// The device's exit head: a binary dense layer to 10 logits.
 using DeviceHead = BinaryDense<classes, Output::logits>;
+
+/// The device layers followed by a cloud section.
+template <std::size_t F, class... Cloud>
+using DeviceThen = Layers<DeviceFirstLayer<F>, DeviceOutputLayer<F>, Cloud...>;
 
 /// Binary cloud: two binary fully connected blocks (BatchNorm + sign) and a binary classifier.
 /// (Measured on tiles: binary conv blocks over the 5x7 concatenated maps, as in the paper's MVMC
 /// cloud, learned less in the same time: about 90% against 95%.)
 template <std::size_t F>
-using BinaryCloudNetwork = Layers<DeviceLayer<F>, BinaryDense<512>, BinaryDense<512>,
-                                  BinaryDense<classes, Output::logits>>;
-/// Float cloud: a float hidden layer (BatchNorm + ReLU) and a float classifier.
+using BinaryCloudNetwork =
+    DeviceThen<F, BinaryDense<512>, BinaryDense<512>, BinaryDense<classes, Output::logits>>;
+/// Float cloud: a float hidden layer (BatchNorm + ReLU) and a float classifier. 512 hidden units
+/// measured 98.6% on all test samples against 98.5% for 256.
 template <std::size_t F>
-using FloatCloudNetwork = Layers<DeviceLayer<F>, Dense<256>, Dense<classes, Activation::none>>;
+using FloatCloudNetwork = DeviceThen<F, Dense<512>, Dense<classes, Activation::none>>;
 
 /// Local aggregators over the devices' logits (the first letters of the paper's scheme names).
 using LocalMax = Exit<DeviceHead, Max>;  // MP
@@ -45,6 +58,6 @@ template <class SensorShape, std::size_t F, class LocalExit, AggregationKind Clo
           bool FloatCloud>
 using PaperDDNN = DDNN<Sensor<SensorShape>,
                        std::conditional_t<FloatCloud, FloatCloudNetwork<F>, BinaryCloudNetwork<F>>,
-                       DeviceTier<devices, 1, LocalExit>, CloudTier<CloudAggregation>>;
+                       DeviceTier<devices, device_layers, LocalExit>, CloudTier<CloudAggregation>>;
 
 }  // namespace mnist_ddnn
