@@ -10,21 +10,8 @@ repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo_root"
 
 packages=(g++ cmake ninja-build libxsimd-dev libeigen3-dev nlohmann-json3-dev doctest-dev libbenchmark-dev libdnnl-dev ocl-icd-opencl-dev)
-missing=()
-for package in "${packages[@]}"; do
-  if ! dpkg -s "$package" >/dev/null 2>&1; then
-    missing+=("$package")
-  fi
-done
-if ((${#missing[@]} > 0)); then
-  echo "bench.sh: installing ${missing[*]}" >&2
-  sudo=()
-  if [[ $(id -u) -ne 0 ]]; then
-    sudo=(sudo)
-  fi
-  "${sudo[@]}" apt-get update
-  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
-fi
+source scripts/install_missing.sh
+install_missing bench.sh "${packages[@]}"
 
 cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DDDNN_BUILD_TESTS=OFF -DDDNN_BUILD_EXAMPLES=OFF

@@ -13,23 +13,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 packages=(g++ cmake ninja-build libxsimd-dev libeigen3-dev nlohmann-json3-dev zlib1g-dev gnuplot-nox)
-if command -v dpkg >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
-  missing=()
-  for p in "${packages[@]}"; do
-    dpkg -s "$p" 2>/dev/null | grep -q '^Status: install ok installed' || missing+=("$p")
-  done
-  if ((${#missing[@]})); then
-    echo "mnist_ddnn.sh: installing ${missing[*]}" >&2
-    sudo=()
-    if [[ $(id -u) -ne 0 ]]; then
-      command -v sudo >/dev/null 2>&1 || { echo "not root and no sudo: install ${missing[*]}" >&2; exit 1; }
-      sudo=(sudo)
-    fi
-    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
-    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-      "${missing[@]}"
-  fi
-fi
+source scripts/install_missing.sh
+install_missing mnist_ddnn.sh "${packages[@]}"
 
 launcher=()
 command -v ccache >/dev/null 2>&1 && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)

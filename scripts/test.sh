@@ -29,30 +29,8 @@ packages=(g++ cmake ninja-build pkgconf libxsimd-dev doctest-dev nlohmann-json3-
           libdnnl-dev ocl-icd-opencl-dev qemu-user g++-aarch64-linux-gnu libc6-dev-arm64-cross clang
           zlib1g-dev libeigen3-dev clang-format libclang-rt-14-dev gnuplot-nox)
 header "packages"
-if command -v dpkg >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
-  missing=()
-  for p in "${packages[@]}"; do
-    dpkg -s "$p" 2>/dev/null | grep -q '^Status: install ok installed' || missing+=("$p")
-  done
-  if ((${#missing[@]})); then
-    echo "installing: ${missing[*]}"
-    sudo=()
-    if [[ $(id -u) -ne 0 ]]; then
-      if ! command -v sudo >/dev/null 2>&1; then
-        echo "not root and no sudo: install the packages above first" >&2
-        exit 1
-      fi
-      sudo=(sudo)
-    fi
-    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
-    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-      "${missing[@]}"
-  else
-    echo "all ${#packages[@]} packages installed"
-  fi
-else
-  echo "no dpkg/apt-get: assuming the tools and libraries are installed (${packages[*]})"
-fi
+source scripts/install_missing.sh
+install_missing test.sh "${packages[@]}"
 
 common=(-G Ninja -DDDNN_BUILD_TESTS=ON)
 if command -v ccache >/dev/null 2>&1; then
