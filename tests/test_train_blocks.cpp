@@ -1,9 +1,11 @@
 // Training building blocks: the straight-through sign at its boundaries, softmax cross-entropy
 // against hand values and central differences (masked rows, weighted exits), Adam against its
-// closed form and on a convex quadratic, weight clipping, and every misuse throws ddnn::error.
+// closed form, on a convex quadratic and wherever its tensors lie, weight clipping, and every
+// misuse throws ddnn::error.
 #include <doctest/doctest.h>
 
 #include <Eigen/Dense>
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -14,6 +16,7 @@
 
 #include "ddnn/train/adam.hpp"
 #include "ddnn/train/loss.hpp"
+#include "ddnn/train/parallel.hpp"
 #include "ddnn/train/straight_through.hpp"
 
 using namespace ddnn;
@@ -322,6 +325,52 @@ TEST_CASE("train: Adam minimises a convex quadratic and clips shadow weights") {
   CHECK(w == std::vector<float>{1.0f, -1.0f});
   CHECK(u[0] > 1.5f);
   CHECK(u[1] < -1.5f);
+}
+
+TEST_CASE("train: Adam gives the same bits wherever a tensor lies and on any thread count") {
+  // Sizes around the 16-value block and the 16,384-value task, so that heads, tails and task
+  // boundaries all occur; each tensor is updated at every offset 0..3 of a float buffer
+  // (misaligned for SIMD), with and without a two-thread pool, and against the closed form.
+  std::mt19937 rng(11);
+  std::normal_distribution<float> dist(0.0f, 0.5f);
+  train::WorkerPool pool(2);
+  for (const std::size_t n :
+       {std::size_t{1}, std::size_t{15}, std::size_t{17}, std::size_t{16384}, std::size_t{40005}}) {
+    std::vector<float> p0(n), g1(n), g2(n);
+    for (std::size_t k = 0; k < n; ++k) {
+      p0[k] = dist(rng);
+      g1[k] = dist(rng);
+      g2[k] = k % 7 == 0 ? 0.0f : dist(rng);
+    }
+    std::vector<float> first;
+    for (std::size_t offset = 0; offset < 4; ++offset)
+      for (train::WorkerPool* threads : {static_cast<train::WorkerPool*>(nullptr), &pool}) {
+        std::vector<float> buffer(n + offset);
+        std::copy(p0.begin(), p0.end(), buffer.begin() + std::ptrdiff_t(offset));
+        const std::span<float> p(buffer.data() + offset, n);
+        Adam adam({{"p", n, true}}, AdamOptions{0.01, 0.9, 0.999, 1e-8});
+        adam.step(std::vector<std::span<float>>{p}, std::vector<std::span<const float>>{g1},
+                  threads);
+        adam.step(std::vector<std::span<float>>{p}, std::vector<std::span<const float>>{g2},
+                  threads);
+        const std::vector<float> result(p.begin(), p.end());
+        if (first.empty()) {
+          first = result;
+          for (std::size_t k = 0; k < n; ++k) {
+            const double m1 = 0.1 * g1[k], v1 = 0.001 * double(g1[k]) * g1[k];
+            const double p1 = std::clamp(
+                double(p0[k]) - 0.01 * (m1 / 0.1) / (std::sqrt(v1 / 0.001) + 1e-8), -1.0, 1.0);
+            const double m2 = 0.9 * m1 + 0.1 * g2[k];
+            const double v2 = 0.999 * v1 + 0.001 * double(g2[k]) * g2[k];
+            const double p2 = std::clamp(
+                p1 - 0.01 * (m2 / (1 - 0.81)) / (std::sqrt(v2 / (1 - 0.999 * 0.999)) + 1e-8), -1.0,
+                1.0);
+            CHECK(double(result[k]) == doctest::Approx(p2).epsilon(1e-5));
+          }
+        }
+        CHECK(result == first);
+      }
+  }
 }
 
 TEST_CASE("train: Adam errors") {

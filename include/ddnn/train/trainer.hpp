@@ -177,7 +177,7 @@ class Trainer {
       values.push_back(p.values);
       gradients.push_back(p.gradient);
     }
-    adam_.step(values, gradients);
+    adam_.step(values, gradients, &pool_);
   }
 
   /// Every trained tensor, named as in the model file ("tiers[0].nodes[3].layers[0].weights"),
