@@ -48,6 +48,15 @@ inline constexpr std::size_t adam_block = 16;
 /// Blocks per task when the update is spread over threads (64 KiB of each of p, g, m and v).
 inline constexpr std::size_t adam_task_blocks = 1024;
 
+// GCC 12 warns that the AVX-512 intrinsics Eigen's packets use (_mm512_rsqrt14_ps, _mm512_max_ps:
+// their _mm512_undefined_ps pass-through) read an uninitialised value, under -march with
+// AVX-512 (GCC bug 105593); the value is never read.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
 /// The update of one block of values in place.
 template <class P, class G, class M, class V>
 EIGEN_STRONG_INLINE void adam_update_block(const AdamStep& s, P p, G g, M m, V v) noexcept {
@@ -82,6 +91,10 @@ inline void adam_update(const AdamStep& s, float* p, const float* g, float* m, f
   std::memcpy(m + k, mb.data(), bytes);
   std::memcpy(v + k, vb.data(), bytes);
 }
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 }  // namespace detail
 
