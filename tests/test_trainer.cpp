@@ -1,7 +1,8 @@
 // The graph trainer: central-difference gradient checks through every aggregator and an edge
 // tier (float layers, where the loss is differentiable), the eval-mode simulation equal to packed
 // inference bit for bit for binary and float graphs under random presence masks, determinism
-// (seed; 1 thread == 2 threads), training that learns, and every misuse as ddnn::error.
+// (seed; 1 thread == 2 threads), dropout of float Dense inputs (its gradients, exactness and
+// determinism), training that learns, and every misuse as ddnn::error.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -67,11 +68,14 @@ Batch<Graph> random_batch(std::size_t n, std::uint64_t seed, std::size_t drop_ev
 
 // Cosine between the analytic gradient and central differences of the loss, for a sample of
 // each parameter tensor's values.
+// With dropout, repeated backpropagate() calls before a step draw the same masks, so the
+// differences see the same (masked) loss as the gradient.
 template <class Graph>
-void check_gradients(std::uint64_t seed) {
+void check_gradients(std::uint64_t seed, double dropout = 0.0) {
   TrainOptions options;
   options.seed = seed;
   options.threads = 1;
+  options.dropout = dropout;
   options.exit_weights.assign(Graph::tier_count, 1.0);
   options.exit_weights.back() = 0.7;  // a non-unit weight must scale its gradient
   options.node_exit_weight = 0.5;
@@ -128,10 +132,11 @@ std::size_t compare_with_inference(Trainer<Graph>& trainer, const Batch<Graph>& 
 // Trains a few steps (so BatchNorm statistics are not the initial ones), sets each exit's
 // threshold to the median of its measures, and compares with packed inference.
 template <class Graph>
-void check_exactness(std::uint64_t seed) {
+void check_exactness(std::uint64_t seed, double dropout = 0.0) {
   TrainOptions options;
   options.seed = seed;
   options.device_dropout = 0.2;
+  options.dropout = dropout;
   Trainer<Graph> trainer(options);
   for (std::uint64_t s = 0; s < 4; ++s) {
     const auto b = random_batch<Graph>(32, seed * 100 + s, 4);
@@ -195,6 +200,11 @@ TEST_CASE("trainer: gradients match central differences through an edge tier") {
   check_gradients<FloatEdges>(5);
 }
 
+TEST_CASE("trainer: gradients match central differences with dropout on float Dense inputs") {
+  check_gradients<FloatMaxConcat>(7, 0.3);
+  check_gradients<FloatEdges>(8, 0.3);
+}
+
 TEST_CASE("trainer: eval-mode simulation equals packed inference, binary graphs") {
   check_exactness<BinaryMaxConcat>(11);
   check_exactness<BinaryAvgMax>(12);
@@ -206,6 +216,8 @@ TEST_CASE("trainer: eval-mode simulation equals packed inference, float cloud an
   check_exactness<FloatCloud>(21);
   check_exactness<FloatMaxConcat>(22);
   check_exactness<FloatEdges>(23);
+  // dropout is a training-time change only: the exported graph still matches the simulation
+  check_exactness<FloatMaxConcat>(24, 0.3);
 }
 
 TEST_CASE("trainer: deterministic for a seed, and the same on 1 and 2 threads") {
@@ -225,6 +237,24 @@ TEST_CASE("trainer: deterministic for a seed, and the same on 1 and 2 threads") 
   CHECK(one == run(1, 2));
   CHECK(one == run(1, 1));
   CHECK(one != run(2, 2));
+}
+
+TEST_CASE("trainer: dropout on float Dense inputs is deterministic, thread-free and not a no-op") {
+  auto run = [](double dropout, std::size_t threads) {
+    TrainOptions o;
+    o.threads = threads;
+    o.dropout = dropout;
+    Trainer<FloatEdges> t(o);
+    for (std::uint64_t s = 0; s < 3; ++s) {
+      const auto b = random_batch<FloatEdges>(24, 60 + s, 0);
+      (void)t.step(b.inputs, b.labels, b.presence);
+    }
+    return all_values(t);
+  };
+  const auto dropped = run(0.4, 2);
+  CHECK(dropped == run(0.4, 1));
+  CHECK(dropped != run(0.0, 2));
+  CHECK(dropped != run(0.2, 2));
 }
 
 TEST_CASE("trainer: learns a separable task and exports a working graph") {
@@ -271,6 +301,8 @@ TEST_CASE("trainer: misuse is a ddnn::error") {
   CHECK_THROWS_AS(Trainer<Graph>(with([](TrainOptions& o) { o.threads = 0; })), error);
   CHECK_THROWS_AS(Trainer<Graph>(with([](TrainOptions& o) { o.device_dropout = 1.0; })), error);
   CHECK_THROWS_AS(Trainer<Graph>(with([](TrainOptions& o) { o.device_dropout = -0.1; })), error);
+  CHECK_THROWS_AS(Trainer<Graph>(with([](TrainOptions& o) { o.dropout = 1.0; })), error);
+  CHECK_THROWS_AS(Trainer<Graph>(with([](TrainOptions& o) { o.dropout = NAN; })), error);
   CHECK_THROWS_AS(Trainer<Graph>(with([](TrainOptions& o) { o.exit_weights = {1.0}; })), error);
   CHECK_THROWS_AS(Trainer<Graph>(with([](TrainOptions& o) {
                     o.exit_weights = {1.0, NAN};

@@ -46,6 +46,18 @@ using float_math::window_geometry;
 struct RunContext {
   bool train = true;
   WorkerPool* pool = nullptr;  ///< null: the chunks run one after another on this thread
+  /// Training only: the probability that an input value of a float Dense layer is dropped,
+  /// and the seed of this step's masks, which with_stream() makes distinct per node and layer.
+  double dropout = 0.0;
+  std::uint64_t stream = 0;
+
+  /// This context with a random stream of its own for part `salt` (a node, a layer).
+  [[nodiscard]] RunContext with_stream(std::uint64_t salt) const noexcept {
+    RunContext c = *this;
+    ddnn::detail::random_stream mix(stream ^ (0xd1b54a32d192ed03u * (salt + 1)));
+    c.stream = mix.next();
+    return c;
+  }
   /// Batches are cut into this many row chunks whatever the thread count; partial sums are
   /// added in chunk order, so results do not depend on the threads.
   static constexpr std::size_t chunks = 2;
@@ -431,10 +443,21 @@ class DenseTrainer {
   [[nodiscard]] Matrix forward(const Matrix& x, const RunContext& ctx) {
     if constexpr (Binary) used_ = detail::signs_of(weights_);
     const Matrix& w = Binary ? used_ : weights_;
+    dropped_ = !Binary && ctx.train && ctx.dropout > 0.0;
+    if (dropped_) {
+      // inverted dropout: kept inputs are scaled by 1 / (1 - p), so eval needs no change
+      drop_mask_.resize(x.rows(), x.cols());
+      ddnn::detail::random_stream rng(ctx.stream);
+      const float keep = float(1.0 / (1.0 - ctx.dropout));
+      for (Eigen::Index i = 0; i < drop_mask_.size(); ++i)
+        drop_mask_.data()[i] = double(rng.next() >> 11) * 0x1.0p-53 < ctx.dropout ? 0.0f : keep;
+    }
     // Binary sums are integers (exact in any order); float sums in eval mode follow Dense's own
     // per-sample product so that they agree with it bit for bit.
-    Matrix sums = (!Binary && !ctx.train) ? float_math::dense(x, w) : Matrix(x * w.transpose());
-    if (ctx.train) input_ = x;
+    if (dropped_) input_ = x.cwiseProduct(drop_mask_);
+    const Matrix& in = dropped_ ? input_ : x;
+    Matrix sums = (!Binary && !ctx.train) ? float_math::dense(x, w) : Matrix(in * w.transpose());
+    if (ctx.train && !dropped_) input_ = x;
     if constexpr (Logits) {
       if (ctx.train) sums_ = sums;
       float_math::scale_bias(sums, scale_, bias_);
@@ -478,6 +501,7 @@ class DenseTrainer {
     }
     grad_.noalias() += d.transpose() * input_;
     if (!need_dx) return {};
+    if (dropped_) return (d * w).cwiseProduct(drop_mask_);
     return d * w;
   }
 
@@ -514,6 +538,8 @@ class DenseTrainer {
 
  private:
   Matrix weights_, grad_, used_, input_, sums_, normalized_;
+  Matrix drop_mask_;      // this step's dropout mask (0 or 1 / (1 - p)) when dropped_
+  bool dropped_ = false;  // the last forward pass dropped inputs
   BatchNormTrainer bn_;
   std::vector<float> scale_, bias_, grad_scale_, grad_bias_;
 };
@@ -604,10 +630,11 @@ class TrainableChain<std::tuple<Layers...>> {
   }
   template <std::size_t I>
   Matrix forward_from(const Matrix& x, const RunContext& ctx) {
+    Matrix y = std::get<I>(layers_).forward(x, ctx.with_stream(I));
     if constexpr (I + 1 == size)
-      return std::get<I>(layers_).forward(x, ctx);
+      return y;
     else
-      return forward_from<I + 1>(std::get<I>(layers_).forward(x, ctx), ctx);
+      return forward_from<I + 1>(y, ctx);
   }
   template <std::size_t I>
   Matrix backward_from(const Matrix& d, bool need_dx, const RunContext& ctx) {

@@ -40,6 +40,10 @@ struct TrainOptions {
   /// Probability that a present device is made absent for a training sample (at least one
   /// present device is always kept). Absent devices are filled exactly as inference fills them.
   double device_dropout = 0.0;
+  /// Probability that an input value of a float Dense layer (an upper tier's hidden layer or
+  /// classifier) is dropped for a training sample: inverted dropout, kept values scaled by
+  /// 1 / (1 - p), so inference is unchanged. Binary layers are never dropped.
+  double dropout = 0.0;
   /// Threads for the forward and backward passes. Results do not depend on it.
   std::size_t threads = 2;
 };
@@ -99,6 +103,8 @@ class Trainer {
     if (options_.threads == 0) ddnn::detail::fail("Trainer: threads must be at least 1");
     if (!(options_.device_dropout >= 0.0 && options_.device_dropout < 1.0))
       ddnn::detail::fail("Trainer: device_dropout must lie in [0, 1)");
+    if (!(options_.dropout >= 0.0 && options_.dropout < 1.0))
+      ddnn::detail::fail("Trainer: dropout must lie in [0, 1)");
     if (!options_.exit_weights.empty() && options_.exit_weights.size() != tier_count)
       ddnn::detail::fail("Trainer: exit_weights needs one weight per tier (" +
                          std::to_string(tier_count) + "), got " +
@@ -154,7 +160,9 @@ class Trainer {
                            std::to_string(i) + " is not below " + std::to_string(classes));
     zero_gradients();
     load_batch(inputs, presence, true);
-    const RunContext ctx{true, &pool_};
+    RunContext ctx{true, &pool_};
+    ctx.dropout = options_.dropout;
+    ctx.stream = options_.seed ^ (0x8cb92ba72f3d8dd7u * (adam_.steps() + 1));
     forward_from<0>(ctx);
 
     StepStats stats;
@@ -369,14 +377,18 @@ class Trainer {
           if ((below.present[r] >> (n * k)) & group) s.present[r] |= std::uint64_t{1} << n;
     }
     // Nodes in parallel when there are several (each then runs its chunks serially).
-    const RunContext node_ctx{ctx.train, Tier::nodes > 1 ? nullptr : ctx.pool};
+    RunContext node_ctx = ctx;
+    if (Tier::nodes > 1) node_ctx.pool = nullptr;
     auto run_node = [&](std::size_t n) {
+      // each node's and head's dropout masks from a stream of their own (tier, node, part)
+      const RunContext own = node_ctx.with_stream(std::uint64_t(T) << 32 | std::uint64_t(n) << 1);
       if constexpr (T == 0) {
-        s.outputs[n] = s.sections[n].forward(device_inputs_[n], node_ctx);
+        s.outputs[n] = s.sections[n].forward(device_inputs_[n], own);
       } else {
-        s.outputs[n] = s.sections[n].forward(aggregate<T>(n), node_ctx);
+        s.outputs[n] = s.sections[n].forward(aggregate<T>(n), own);
       }
-      if constexpr (Tier::has_exit) s.node_logits[n] = s.heads[n].forward(s.outputs[n], node_ctx);
+      if constexpr (Tier::has_exit)
+        s.node_logits[n] = s.heads[n].forward(s.outputs[n], own.with_stream(1u << 31));
     };
     if (Tier::nodes > 1 && ctx.pool != nullptr)
       ctx.pool->run(Tier::nodes, run_node);
