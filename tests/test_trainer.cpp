@@ -190,6 +190,17 @@ std::vector<float> all_values(Trainer<Graph>& t) {
   return v;
 }
 
+// Every trained value after three steps on random batches (seeds from `batch_seed` on).
+template <class Graph>
+std::vector<float> values_after_three_steps(const TrainOptions& options, std::uint64_t batch_seed) {
+  Trainer<Graph> t(options);
+  for (std::uint64_t s = 0; s < 3; ++s) {
+    const auto b = random_batch<Graph>(24, batch_seed + s, 0);
+    (void)t.step(b.inputs, b.labels, b.presence);
+  }
+  return all_values(t);
+}
+
 }  // namespace
 
 TEST_CASE("trainer: gradients match central differences through Max, Concat and Avg") {
@@ -226,12 +237,7 @@ TEST_CASE("trainer: deterministic for a seed, and the same on 1 and 2 threads") 
     o.seed = seed;
     o.threads = threads;
     o.device_dropout = 0.3;
-    Trainer<BinaryWithEdge> t(o);
-    for (std::uint64_t s = 0; s < 3; ++s) {
-      const auto b = random_batch<BinaryWithEdge>(24, 40 + s, 0);
-      (void)t.step(b.inputs, b.labels, b.presence);
-    }
-    return all_values(t);
+    return values_after_three_steps<BinaryWithEdge>(o, 40);
   };
   const auto one = run(1, 1);
   CHECK(one == run(1, 2));
@@ -244,12 +250,7 @@ TEST_CASE("trainer: dropout on float Dense inputs is deterministic, thread-free 
     TrainOptions o;
     o.threads = threads;
     o.dropout = dropout;
-    Trainer<FloatEdges> t(o);
-    for (std::uint64_t s = 0; s < 3; ++s) {
-      const auto b = random_batch<FloatEdges>(24, 60 + s, 0);
-      (void)t.step(b.inputs, b.labels, b.presence);
-    }
-    return all_values(t);
+    return values_after_three_steps<FloatEdges>(o, 60);
   };
   const auto dropped = run(0.4, 2);
   CHECK(dropped == run(0.4, 1));
