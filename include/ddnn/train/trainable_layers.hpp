@@ -454,10 +454,9 @@ class DenseTrainer {
     }
     // Binary sums are integers (exact in any order); float sums in eval mode follow Dense's own
     // per-sample product so that they agree with it bit for bit.
-    if (dropped_) input_ = x.cwiseProduct(drop_mask_);
-    const Matrix& in = dropped_ ? input_ : x;
+    if (ctx.train) input_ = dropped_ ? Matrix(x.cwiseProduct(drop_mask_)) : x;
+    const Matrix& in = ctx.train ? input_ : x;  // what the layer saw (dropped when training)
     Matrix sums = (!Binary && !ctx.train) ? float_math::dense(x, w) : Matrix(in * w.transpose());
-    if (ctx.train && !dropped_) input_ = x;
     if constexpr (Logits) {
       if (ctx.train) sums_ = sums;
       float_math::scale_bias(sums, scale_, bias_);
