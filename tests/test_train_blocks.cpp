@@ -1,7 +1,7 @@
 // Training building blocks: the straight-through sign at its boundaries, softmax cross-entropy
-// against hand values and central differences (masked rows, weighted exits), Adam against its
-// closed form, on a convex quadratic and wherever its tensors lie, weight clipping, and every
-// misuse throws ddnn::error.
+// and distillation against hand values and central differences (masked rows, weighted exits), Adam
+// against its closed form, on a convex quadratic and wherever its tensors lie, weight clipping, and
+// every misuse throws ddnn::error.
 #include <doctest/doctest.h>
 
 #include <Eigen/Dense>
@@ -185,6 +185,82 @@ TEST_CASE("train: cross-entropy gradient against central differences, masked row
   CHECK(none.gradient.rows() == 6);
 }
 
+namespace {
+
+/// tau^2 KL(softmax(teacher / tau) || softmax(student / tau)), the weighted row mean, in double
+/// from first principles.
+double reference_distillation(const Eigen::MatrixXd& student, const Eigen::MatrixXd& teacher,
+                              double tau, const std::vector<double>& row_weights) {
+  double total = 0.0, weight_sum = 0.0;
+  for (Eigen::Index r = 0; r < student.rows(); ++r) {
+    const Eigen::RowVectorXd p = (student.row(r) / tau).array().exp();
+    const Eigen::RowVectorXd q = (teacher.row(r) / tau).array().exp();
+    double kl = 0.0;
+    for (Eigen::Index c = 0; c < p.size(); ++c)
+      kl += q(c) / q.sum() * std::log((q(c) / q.sum()) / (p(c) / p.sum()));
+    total += row_weights[std::size_t(r)] * tau * tau * kl;
+    weight_sum += row_weights[std::size_t(r)];
+  }
+  return total / weight_sum;
+}
+
+}  // namespace
+
+TEST_CASE("train: distillation by hand and against central differences") {
+  // One row, two classes: teacher (0, 0) -> q = (1/2, 1/2); student (2 tau ln 3, 0) at
+  // temperature tau -> p = (9/10, 1/10); tau^2 KL = tau^2 (ln(5/9) + ln 5) / 2.
+  const double tau = 2.0;
+  Matrix student(1, 2), teacher = Matrix::Zero(1, 2);
+  student << float(2.0 * tau * std::log(3.0)), 0.0f;
+  const auto hand = train::distillation(student, teacher, tau, 1.0, {});
+  CHECK(hand.loss == doctest::Approx(tau * tau * 0.5 * (std::log(5.0 / 9.0) + std::log(5.0))));
+  CHECK(hand.gradient(0, 0) == doctest::Approx(tau * (0.9 - 0.5)));
+  CHECK(hand.gradient(0, 1) == doctest::Approx(tau * (0.1 - 0.5)));
+  // A student that already agrees learns nothing.
+  const auto same = train::distillation(teacher, teacher, tau, 1.0, {});
+  CHECK(same.loss == 0.0);
+  CHECK(same.gradient.isZero(0.0f));
+
+  std::mt19937 rng(5);
+  const Matrix s = random_matrix(5, 4, rng, 3.0f), t = random_matrix(5, 4, rng, 3.0f);
+  for (const double temperature : {1.0, 3.0}) {
+    for (const std::vector<float>& rows :
+         {std::vector<float>(5, 1.0f), std::vector<float>{1.0f, 0.0f, 2.0f, 0.5f, 1.0f}}) {
+      const double weight = 0.7;
+      const std::vector<double> w(rows.begin(), rows.end());
+      const auto kd = train::distillation(s, t, temperature, weight, rows);
+      Eigen::MatrixXd x = s.cast<double>();
+      const Eigen::MatrixXd y = t.cast<double>();
+      CHECK(kd.loss == doctest::Approx(reference_distillation(x, y, temperature, w)).epsilon(1e-9));
+      constexpr double h = 1e-5;
+      for (Eigen::Index r = 0; r < x.rows(); ++r)
+        for (Eigen::Index c = 0; c < x.cols(); ++c) {
+          const double saved = x(r, c);
+          x(r, c) = saved + h;
+          const double up = reference_distillation(x, y, temperature, w);
+          x(r, c) = saved - h;
+          const double down = reference_distillation(x, y, temperature, w);
+          x(r, c) = saved;
+          const double numeric = weight * (up - down) / (2 * h);
+          CHECK(double(kd.gradient(r, c)) == doctest::Approx(numeric).epsilon(1e-5).scale(1e-3));
+        }
+      if (rows[1] == 0.0f) CHECK(kd.gradient.row(1).isZero(0.0f));  // a masked row
+    }
+  }
+  // Far-apart logits: finite, and the gradient is tau * (p - q) with p, q one-hot.
+  Matrix far_student(1, 2), far_teacher(1, 2);
+  far_student << 0.0f, 4000.0f;
+  far_teacher << 4000.0f, 0.0f;
+  const auto far = train::distillation(far_student, far_teacher, 1.0, 1.0, {});
+  CHECK(far.loss == doctest::Approx(4000.0));
+  CHECK(far.gradient(0, 0) == doctest::Approx(-1.0));
+  CHECK(far.gradient(0, 1) == doctest::Approx(1.0));
+  // Every row masked: an explicit zero.
+  const auto none = train::distillation(s, t, 2.0, 1.0, std::vector<float>(5, 0.0f));
+  CHECK(none.loss == 0.0);
+  CHECK(none.gradient.isZero(0.0f));
+}
+
 TEST_CASE("train: multi-exit loss weights every exit") {
   std::mt19937 rng(11);
   const std::vector<Matrix> logits{random_matrix(5, 3, rng, 1.5f), random_matrix(5, 3, rng, 1.5f)};
@@ -243,6 +319,26 @@ TEST_CASE("train: loss errors") {
     Matrix l = logits;
     l(1, 1) = bad;
     CHECK_THROWS_AS((void)train::softmax_cross_entropy(l, labels), ddnn::error);
+  }
+  const Matrix other = Matrix::Ones(2, 3);
+  CHECK_THROWS_AS((void)train::distillation(logits, Matrix::Zero(2, 4), 1.0, 1.0, {}), ddnn::error);
+  CHECK_THROWS_AS((void)train::distillation(logits, Matrix::Zero(3, 3), 1.0, 1.0, {}), ddnn::error);
+  CHECK_THROWS_AS((void)train::distillation(Matrix(0, 3), Matrix(0, 3), 1.0, 1.0, {}), ddnn::error);
+  CHECK_THROWS_AS((void)train::distillation(Matrix::Zero(2, 1), Matrix::Zero(2, 1), 1.0, 1.0, {}),
+                  ddnn::error);
+  for (double bad : {0.0, -1.0, double(NAN), double(INFINITY)})
+    CHECK_THROWS_AS((void)train::distillation(logits, other, bad, 1.0, {}), ddnn::error);
+  CHECK_THROWS_AS((void)train::distillation(logits, other, 1.0, -1.0, {}), ddnn::error);
+  CHECK_THROWS_AS((void)train::distillation(logits, other, 1.0, NAN, {}), ddnn::error);
+  CHECK_THROWS_AS((void)train::distillation(logits, other, 1.0, 1.0, std::vector<float>{1}),
+                  ddnn::error);
+  CHECK_THROWS_AS((void)train::distillation(logits, other, 1.0, 1.0, std::vector<float>{1, -0.5f}),
+                  ddnn::error);
+  for (float bad : {NAN, INFINITY, -INFINITY}) {
+    Matrix l = logits;
+    l(1, 1) = bad;
+    CHECK_THROWS_AS((void)train::distillation(l, other, 1.0, 1.0, {}), ddnn::error);
+    CHECK_THROWS_AS((void)train::distillation(other, l, 1.0, 1.0, {}), ddnn::error);
   }
   CHECK_THROWS_AS(MultiExitLoss(0), ddnn::error);
   CHECK_THROWS_AS(MultiExitLoss(std::vector<double>{1.0, -0.1}), ddnn::error);

@@ -2,7 +2,8 @@
 // tier (float layers, where the loss is differentiable), the eval-mode simulation equal to packed
 // inference bit for bit for binary and float graphs under random presence masks, determinism
 // (seed; 1 thread == 2 threads), dropout of float Dense inputs (its gradients, exactness and
-// determinism), training that learns, and every misuse as ddnn::error.
+// determinism), distillation from the cloud (its gradients, none into the cloud), training that
+// learns, and every misuse as ddnn::error.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -70,12 +71,16 @@ Batch<Graph> random_batch(std::size_t n, std::uint64_t seed, std::size_t drop_ev
 // each parameter tensor's values.
 // With dropout, repeated backpropagate() calls before a step draw the same masks, so the
 // differences see the same (masked) loss as the gradient.
+// With distillation the cloud's logits are a fixed target, so the analytic gradient is the
+// loss's only for what the cloud does not read: the exit heads and exit combiners.
 template <class Graph>
-void check_gradients(std::uint64_t seed, double dropout = 0.0) {
+void check_gradients(std::uint64_t seed, double dropout = 0.0, double distillation = 0.0) {
   TrainOptions options;
   options.seed = seed;
   options.threads = 1;
   options.dropout = dropout;
+  options.distillation_weight = distillation;
+  options.distillation_temperature = 2.0;
   options.exit_weights.assign(Graph::tier_count, 1.0);
   options.exit_weights.back() = 0.7;  // a non-unit weight must scale its gradient
   options.node_exit_weight = 0.5;
@@ -85,7 +90,12 @@ void check_gradients(std::uint64_t seed, double dropout = 0.0) {
   auto refs = trainer.parameter_refs();
   std::vector<std::vector<float>> analytic;
   for (const auto& p : refs) analytic.emplace_back(p.gradient.begin(), p.gradient.end());
+  std::size_t checked = 0;
   for (std::size_t k = 0; k < refs.size(); ++k) {
+    if (distillation > 0.0 && refs[k].name.find(".exit_head.") == std::string::npos &&
+        refs[k].name.find(".exit_combine.") == std::string::npos)
+      continue;
+    ++checked;
     double dot = 0.0, na = 0.0, nn = 0.0;
     const std::size_t stride = 1 + refs[k].values.size() / 8;
     for (std::size_t i = 0; i < refs[k].values.size(); i += stride) {
@@ -104,6 +114,7 @@ void check_gradients(std::uint64_t seed, double dropout = 0.0) {
     CHECK(dot / std::sqrt(na * nn) > 0.98);
     CHECK(std::sqrt(na) == doctest::Approx(std::sqrt(nn)).epsilon(0.05));
   }
+  CHECK(checked > 0);
 }
 
 // simulate() against packed inference, sample by sample: answers, exit tiers, classes and the
@@ -216,6 +227,41 @@ TEST_CASE("trainer: gradients match central differences with dropout on float De
   check_gradients<FloatEdges>(8, 0.3);
 }
 
+TEST_CASE("trainer: distillation from the cloud reaches the lower exits, never the cloud") {
+  check_gradients<FloatMaxConcat>(31, 0.0, 0.8);
+  check_gradients<FloatEdges>(32, 0.0, 0.8);
+
+  // One trainer, one batch, with and without distillation: the cloud's own gradients are the
+  // same bits (the teacher is a fixed target); the devices' layers and heads learn from it.
+  using Graph = FloatEdges;
+  const auto b = random_batch<Graph>(16, 34, 3);
+  auto gradients = [&](double weight) {
+    Trainer<Graph> t({.seed = 33, .distillation_weight = weight, .distillation_temperature = 3});
+    const double loss = t.backpropagate(b.inputs, b.labels, b.presence).loss;
+    std::vector<std::pair<std::string, std::vector<float>>> g;
+    for (const auto& p : t.parameter_refs())
+      g.emplace_back(p.name, std::vector<float>(p.gradient.begin(), p.gradient.end()));
+    return std::pair(loss, g);
+  };
+  const auto [plain_loss, plain] = gradients(0.0);
+  const auto [taught_loss, taught] = gradients(0.5);
+  CHECK(taught_loss > plain_loss);  // the KL terms are >= 0, and > 0 for random logits
+  REQUIRE(plain.size() == taught.size());
+  const std::string cloud = "tiers[" + std::to_string(Graph::tier_count - 1) + "].";
+  std::size_t cloud_tensors = 0, changed_device_tensors = 0;
+  for (std::size_t k = 0; k < plain.size(); ++k) {
+    INFO(plain[k].first);
+    if (plain[k].first.starts_with(cloud)) {
+      ++cloud_tensors;
+      CHECK(plain[k].second == taught[k].second);
+    } else if (plain[k].first.starts_with("tiers[0].nodes[")) {
+      changed_device_tensors += plain[k].second != taught[k].second;
+    }
+  }
+  CHECK(cloud_tensors > 0);
+  CHECK(changed_device_tensors > 0);
+}
+
 TEST_CASE("trainer: eval-mode simulation equals packed inference, binary graphs") {
   check_exactness<BinaryMaxConcat>(11);
   check_exactness<BinaryAvgMax>(12);
@@ -232,17 +278,21 @@ TEST_CASE("trainer: eval-mode simulation equals packed inference, float cloud an
 }
 
 TEST_CASE("trainer: deterministic for a seed, and the same on 1 and 2 threads") {
-  auto run = [](std::uint64_t seed, std::size_t threads) {
+  auto run = [](std::uint64_t seed, std::size_t threads, double distillation = 0.0) {
     TrainOptions o;
     o.seed = seed;
     o.threads = threads;
     o.device_dropout = 0.3;
+    o.distillation_weight = distillation;
     return values_after_three_steps<BinaryWithEdge>(o, 40);
   };
   const auto one = run(1, 1);
   CHECK(one == run(1, 2));
   CHECK(one == run(1, 1));
   CHECK(one != run(2, 2));
+  const auto taught = run(1, 1, 0.5);
+  CHECK(taught == run(1, 2, 0.5));
+  CHECK(taught != one);
 }
 
 TEST_CASE("trainer: dropout on float Dense inputs is deterministic, thread-free and not a no-op") {
@@ -310,6 +360,14 @@ TEST_CASE("trainer: misuse is a ddnn::error") {
                   })),
                   error);
   CHECK_THROWS_AS(Trainer<Graph>(with([](TrainOptions& o) { o.node_exit_weight = -1.0; })), error);
+  CHECK_THROWS_AS(Trainer<Graph>(with([](TrainOptions& o) { o.distillation_weight = -0.5; })),
+                  error);
+  CHECK_THROWS_AS(Trainer<Graph>(with([](TrainOptions& o) { o.distillation_weight = NAN; })),
+                  error);
+  CHECK_THROWS_AS(Trainer<Graph>(with([](TrainOptions& o) { o.distillation_temperature = 0.0; })),
+                  error);
+  CHECK_THROWS_AS(
+      Trainer<Graph>(with([](TrainOptions& o) { o.distillation_temperature = INFINITY; })), error);
   CHECK_THROWS_AS(Trainer<Graph>(with([](TrainOptions& o) { o.adam.learning_rate = 0.0; })), error);
 
   Trainer<Graph> t;

@@ -35,6 +35,11 @@ struct Config {
   /// local exit up and the single tiles down gave the best local and cloud accuracy together.
   double node_exit_weight = 0.2;
   std::vector<double> exit_weights = {2.0, 1.0};
+  /// The cloud teaching the device and local exits (TrainOptions::distillation_weight) is off:
+  /// at 0.5, temperature 3, the default run's test accuracy at 50% local exits was 98.07%
+  /// against 98.05% without (97.76% against 97.91% at the validation-chosen threshold).
+  double distillation_weight = 0.0;
+  double distillation_temperature = 3.0;
   std::uint64_t seed = 1;
   std::size_t threads = 2;
   std::size_t train_samples = 55000;      ///< from the front of MNIST's training set
@@ -91,6 +96,8 @@ Trained<Graph> train_model(const Samples<typename Graph::inputs_type>& data, con
   options.node_exit_weight = config.node_exit_weight;
   options.exit_weights = config.exit_weights;
   options.threads = config.threads;
+  options.distillation_weight = config.distillation_weight;
+  options.distillation_temperature = config.distillation_temperature;
   Trained<Graph> out;
   out.trainer = std::make_unique<train::Trainer<Graph>>(options);
   auto& trainer = *out.trainer;
@@ -161,19 +168,27 @@ Staged staged_at(const std::vector<Simulation>& sim, std::span<const std::uint8_
 }
 
 /// The validation rule: the threshold with the most local exits whose overall accuracy stays
-/// within `tolerance` of sending everything to the cloud (T = 0), on a grid of 0.01.
+/// within `tolerance` of sending everything to the cloud (T = 0), on a grid of 0.001.
 template <class Simulation>
 Staged choose_threshold(const std::vector<Simulation>& sim, std::span<const std::uint8_t> labels,
                         double tolerance) {
   const Staged cloud_only = staged_at(sim, labels, 0.0);
   Staged best = cloud_only;
-  for (int step = 1; step <= 100; ++step) {
-    const Staged s = staged_at(sim, labels, step / 100.0);
+  for (int step = 1; step <= 1000; ++step) {
+    const Staged s = staged_at(sim, labels, step / 1000.0);
     if (s.overall_accuracy + 1e-12 >= cloud_only.overall_accuracy - tolerance &&
         s.local_exit_fraction >= best.local_exit_fraction)
       best = s;
   }
   return best;
+}
+
+/// The test-set sweep's thresholds: 0 to 1 in steps of 0.05, and finer below 0.05, where a
+/// quarter of the local answers lie (with distillation, two thirds of them).
+inline std::vector<double> sweep_thresholds() {
+  std::vector<double> t{0.0, 0.001, 0.002, 0.005, 0.01, 0.02, 0.03};
+  for (int step = 1; step <= 20; ++step) t.push_back(step / 20.0);
+  return t;
 }
 
 /// Everything measured for one condition (threshold, devices present) on the test set.

@@ -202,7 +202,7 @@ void add_comparison_row(const Run<Graph>& run, const std::string& scheme, std::s
                         MarkdownTable& table, json& out) {
   const Measurement& m = run.test;
   const std::size_t memory = device_memory_bytes<Graph>(run.graph->parameters());
-  table.rows.push_back({scheme, std::to_string(filters), fixed(m.threshold, 2),
+  table.rows.push_back({scheme, std::to_string(filters), fixed(m.threshold, 3),
                         pct(m.local_accuracy), pct(m.cloud_accuracy), pct(m.overall_accuracy),
                         pct(m.local_exit_fraction), fixed(m.bytes_per_device, 2),
                         std::to_string(memory)});
@@ -279,7 +279,7 @@ int main_job(const Options& o) {
   const Measurement& base = run.test;
   std::cout << "\ntrained in " << fixed(run.trained.seconds, 1) << " s ("
             << trainer.parameter_count()
-            << " trained values); threshold T = " << fixed(run.validation.threshold, 2)
+            << " trained values); threshold T = " << fixed(run.validation.threshold, 3)
             << " chosen on validation (local exits " << pct(run.validation.local_exit_fraction)
             << ", accuracy " << pct(run.validation.overall_accuracy) << ")\n";
   if (base.disagreements != 0) {
@@ -313,7 +313,7 @@ int main_job(const Options& o) {
                   {"raw bytes per device per sample", fixed(base.raw_bytes_per_device, 0)},
                   {"device memory (packed)",
                    std::to_string(device_memory_bytes<Graph>(graph.parameters())) + " B"}};
-  std::cout << "## Test set at T = " << fixed(base.threshold, 2) << "\n\n"
+  std::cout << "## Test set at T = " << fixed(base.threshold, 3) << "\n\n"
             << summary.render() << "\n";
 
   // Threshold sweep
@@ -323,14 +323,13 @@ int main_job(const Options& o) {
                              "bytes/device", "reduction vs raw"},
                             {}};
   const auto test_simulation = trainer.simulate(data.test.inputs, data.test.presence);
-  for (int step = 0; step <= 20; ++step) {
-    const double t = step / 20.0;
+  for (const double t : sweep_thresholds()) {
     graph.template set_threshold<0>(t);
     const Measurement m = measure(graph, data.test, data.test.presence, test_simulation);
     sweep.push_back(measurement_json(m));
     sweep_points.push_back(
         {t, m.local_exit_fraction, m.local_accuracy, m.cloud_accuracy, m.overall_accuracy});
-    sweep_table.rows.push_back({fixed(t, 2), pct(m.local_exit_fraction), pct(m.local_accuracy),
+    sweep_table.rows.push_back({fixed(t, 3), pct(m.local_exit_fraction), pct(m.local_accuracy),
                                 pct(m.cloud_accuracy), pct(m.overall_accuracy),
                                 fixed(m.bytes_per_device, 2),
                                 fixed(m.raw_bytes_per_device / m.bytes_per_device, 2) + "x"});
@@ -351,7 +350,7 @@ int main_job(const Options& o) {
     added_table.rows.push_back({device_list(mask), pct(m.local_accuracy), pct(m.cloud_accuracy),
                                 pct(m.overall_accuracy), pct(m.local_exit_fraction)});
   }
-  std::cout << "## Adding devices one by one (T = " << fixed(base.threshold, 2) << ")\n\n"
+  std::cout << "## Adding devices one by one (T = " << fixed(base.threshold, 3) << ")\n\n"
             << added_table.render() << "\n";
 
   MarkdownTable missing_table{{"missing", "local acc", "cloud acc", "overall acc", "local exit"},
@@ -375,7 +374,7 @@ int main_job(const Options& o) {
                                   pct(m.cloud_accuracy), pct(m.overall_accuracy),
                                   pct(m.local_exit_fraction)});
   }
-  std::cout << "## Missing devices (T = " << fixed(base.threshold, 2) << ")\n\n"
+  std::cout << "## Missing devices (T = " << fixed(base.threshold, 3) << ")\n\n"
             << missing_table.render() << "\n";
 
   json result = measurement_json(base);
@@ -402,6 +401,8 @@ int main_job(const Options& o) {
                       {"batch", c.batch},
                       {"learning_rate", c.learning_rate},
                       {"device_dropout", c.device_dropout},
+                      {"distillation_weight", c.distillation_weight},
+                      {"distillation_temperature", c.distillation_temperature},
                       {"seed", c.seed},
                       {"train_samples", data.train.size()},
                       {"test_samples", data.test.size()},

@@ -120,6 +120,72 @@ namespace train {
   return detail::softmax_cross_entropy(logits, labels, weight, row_weights);
 }
 
+/// Knowledge distillation (Hinton et al. 2015; the DDNN trainer's cloud teaching the lower
+/// exits, TrainOptions::distillation_weight): the row-weighted mean over the rows of
+/// tau^2 KL(softmax(teacher / tau) || softmax(student / tau)), and its gradient w.r.t. the
+/// student's logits only (the teacher is a fixed target): row r's is
+/// weight * w_r * tau * (softmax(student / tau) - softmax(teacher / tau)) / sum w. The tau^2
+/// keeps the gradient's size comparable to cross-entropy's whatever the temperature.
+/// `row_weights` as in softmax_cross_entropy (empty: all 1; every row at 0: loss and gradient
+/// 0). Throws ddnn::error for an empty batch, fewer than 2 classes, when the teacher's shape is not
+/// the student's, for a temperature that is not finite and > 0, a negative or non-finite weight or
+/// row weight, a row-weight count that is not the row count, or a non-finite logit.
+[[nodiscard]] inline CrossEntropy distillation(const Eigen::Ref<const float_math::Matrix>& student,
+                                               const Eigen::Ref<const float_math::Matrix>& teacher,
+                                               double temperature, double weight,
+                                               std::span<const float> row_weights) {
+  const auto rows = std::size_t(student.rows()), classes = std::size_t(student.cols());
+  if (rows == 0) detail::fail("distillation: empty batch");
+  if (classes < 2) detail::fail("distillation: needs at least 2 classes");
+  if (teacher.rows() != student.rows() || teacher.cols() != student.cols())
+    detail::fail("distillation: the teacher's logits are not the student's shape");
+  if (!(std::isfinite(temperature) && temperature > 0.0))
+    detail::fail("distillation: the temperature must be finite and > 0");
+  detail::require_loss_weight(weight, "distillation: the weight");
+  if (!row_weights.empty() && row_weights.size() != rows)
+    detail::fail("distillation: " + std::to_string(row_weights.size()) + " row weights for " +
+                 std::to_string(rows) + " rows of logits");
+  if (!student.allFinite() || !teacher.allFinite())
+    detail::fail("distillation: logits must be finite");
+  double weight_sum = 0.0;
+  for (std::size_t r = 0; r < rows; ++r) {
+    const double w = row_weights.empty() ? 1.0 : double(row_weights[r]);
+    detail::require_loss_weight(w, "distillation: row weight " + std::to_string(r));
+    weight_sum += w;
+  }
+  CrossEntropy result;
+  result.gradient = float_math::Matrix::Zero(student.rows(), student.cols());
+  if (weight_sum == 0.0) return result;
+  // softmax(row / tau) and its logarithm in double, from the shifted logits: the logarithm
+  // stays finite where a probability underflows to 0.
+  std::vector<double> p(classes), log_p(classes), q(classes), log_q(classes);
+  auto tempered_softmax = [&](const float* row, std::vector<double>& prob,
+                              std::vector<double>& log_prob) {
+    double m = double(row[0]);
+    for (std::size_t c = 1; c < classes; ++c) m = std::max(m, double(row[c]));
+    double sum = 0.0;
+    for (std::size_t c = 0; c < classes; ++c)
+      sum += prob[c] = std::exp(log_prob[c] = (row[c] - m) / temperature);
+    const double log_sum = std::log(sum);
+    for (std::size_t c = 0; c < classes; ++c) prob[c] /= sum, log_prob[c] -= log_sum;
+  };
+  double total = 0.0;
+  for (std::size_t r = 0; r < rows; ++r) {
+    const double w = row_weights.empty() ? 1.0 : double(row_weights[r]);
+    if (w == 0.0) continue;
+    tempered_softmax(student.row(Eigen::Index(r)).data(), p, log_p);
+    tempered_softmax(teacher.row(Eigen::Index(r)).data(), q, log_q);
+    double kl = 0.0;
+    for (std::size_t c = 0; c < classes; ++c) kl += q[c] * (log_q[c] - log_p[c]);
+    total += w * temperature * temperature * kl;
+    const double scale = weight * w * temperature / weight_sum;
+    for (std::size_t c = 0; c < classes; ++c)
+      result.gradient(Eigen::Index(r), Eigen::Index(c)) = float(scale * (p[c] - q[c]));
+  }
+  result.loss = total / weight_sum;
+  return result;
+}
+
 /// The joint loss of a DDNN's exits, total = sum_e weight_e * cross_entropy_e (the paper trains
 /// every exit at weight 1). Gradients are of the total, so exit e's is weight_e times its own.
 class MultiExitLoss {

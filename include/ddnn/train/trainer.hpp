@@ -44,6 +44,12 @@ struct TrainOptions {
   /// classifier) is dropped for a training sample: inverted dropout, kept values scaled by
   /// 1 / (1 - p), so inference is unchanged. Binary layers are never dropped.
   double dropout = 0.0;
+  /// Distillation from the cloud: every lower exit (each node's own and each tier's combined)
+  /// also learns weight * tau^2 * KL(softmax(cloud / tau) || softmax(exit / tau)), times that
+  /// exit's own loss weight; the cloud's logits are the fixed teacher (no gradient reaches it).
+  /// 0: off.
+  double distillation_weight = 0.0;
+  double distillation_temperature = 1.0;
   /// Threads for the forward and backward passes. Results do not depend on it.
   std::size_t threads = 2;
 };
@@ -105,6 +111,10 @@ class Trainer {
       ddnn::detail::fail("Trainer: device_dropout must lie in [0, 1)");
     if (!(options_.dropout >= 0.0 && options_.dropout < 1.0))
       ddnn::detail::fail("Trainer: dropout must lie in [0, 1)");
+    ddnn::detail::require_loss_weight(options_.distillation_weight, "Trainer: distillation_weight");
+    if (!(std::isfinite(options_.distillation_temperature) &&
+          options_.distillation_temperature > 0.0))
+      ddnn::detail::fail("Trainer: distillation_temperature must be finite and > 0");
     if (!options_.exit_weights.empty() && options_.exit_weights.size() != tier_count)
       ddnn::detail::fail("Trainer: exit_weights needs one weight per tier (" +
                          std::to_string(tier_count) + "), got " +
@@ -519,6 +529,17 @@ class Trainer {
     return options_.exit_weights.empty() ? 1.0 : options_.exit_weights[t];
   }
 
+  // The cloud teaches a lower exit (TrainOptions::distillation_weight).
+  void distill(const Matrix& logits, double exit_weight, std::span<const float> rows,
+               Matrix& gradient, StepStats& stats) const {
+    if (options_.distillation_weight == 0.0 || exit_weight == 0.0) return;
+    const CrossEntropy kd = distillation(logits, std::get<tier_count - 1>(tiers_).combined,
+                                         options_.distillation_temperature,
+                                         exit_weight * options_.distillation_weight, rows);
+    stats.loss += exit_weight * options_.distillation_weight * kd.loss;
+    gradient += kd.gradient;
+  }
+
   template <std::size_t T>
   void losses(std::span<const std::uint8_t> labels, const std::vector<float>& any,
               StepStats& stats) {
@@ -532,12 +553,16 @@ class Trainer {
             softmax_cross_entropy(s.node_logits[n], labels, options_.node_exit_weight, rows);
         stats.loss += options_.node_exit_weight * ce.loss;
         s.grad_node_logits[n] = std::move(ce.gradient);
+        if constexpr (!Tier::is_cloud)
+          distill(s.node_logits[n], options_.node_exit_weight, rows, s.grad_node_logits[n], stats);
       }
     }
     if constexpr (Tier::has_exit || Tier::is_cloud) {
       CrossEntropy ce = softmax_cross_entropy(s.combined, labels, exit_weight(T), any);
       stats.loss += exit_weight(T) * ce.loss;
       s.grad_combined = std::move(ce.gradient);
+      if constexpr (!Tier::is_cloud)
+        distill(s.combined, exit_weight(T), any, s.grad_combined, stats);
       for (std::size_t r = 0; r < rows_; ++r) {
         if (any[r] == 0.0f) continue;
         const float* row = s.combined.row(Eigen::Index(r)).data();
