@@ -189,7 +189,8 @@ Run<Graph> train_and_measure(const Data<SensorShape>& data, const Config& config
   run.trained = train_model<Graph>(data.train, config, name);
   auto& trainer = *run.trained.trainer;
   const auto validation = trainer.simulate(data.validation.inputs, data.validation.presence);
-  run.validation = choose_threshold(validation, data.validation.labels, config.threshold_tolerance);
+  run.validation = choose_threshold(validation, data.validation.labels, config.threshold_tolerance,
+                                    config.threshold_confidence_z);
   trainer.template set_threshold<0>(run.validation.threshold);
   run.graph = std::make_unique<Graph>(trainer.parameters());
   run.test = measure(*run.graph, trainer, data.test, data.test.presence);
@@ -281,7 +282,9 @@ int main_job(const Options& o) {
             << trainer.parameter_count()
             << " trained values); threshold T = " << fixed(run.validation.threshold, 3)
             << " chosen on validation (local exits " << pct(run.validation.local_exit_fraction)
-            << ", accuracy " << pct(run.validation.overall_accuracy) << ")\n";
+            << ", accuracy " << pct(run.validation.overall_accuracy) << ", cost against the cloud "
+            << fixed(100.0 * run.validation.accuracy_cost, 2) << " points, bound "
+            << fixed(100.0 * run.validation.accuracy_cost_bound, 2) << ")\n";
   if (base.disagreements != 0) {
     std::cerr << "error: packed inference and the training-time simulation disagree on "
               << base.disagreements << " test samples\n";
@@ -392,8 +395,11 @@ int main_job(const Options& o) {
       {"threshold", run.validation.threshold},
       {"local_exit_fraction", run.validation.local_exit_fraction},
       {"overall_accuracy", run.validation.overall_accuracy},
-      {"rule", "most local exits within " + fixed(100.0 * c.threshold_tolerance, 2) +
-                   " points of cloud-only accuracy"}};
+      {"accuracy_cost", run.validation.accuracy_cost},
+      {"accuracy_cost_bound", run.validation.accuracy_cost_bound},
+      {"rule", "most local exits whose accuracy cost against cloud-only is within " +
+                   fixed(100.0 * c.threshold_tolerance, 2) +
+                   " points at one-sided confidence z = " + fixed(c.threshold_confidence_z, 3)}};
   result["device_memory_bytes"] = device_memory_bytes<Graph>(graph.parameters());
   result["config"] = {{"epochs", c.epochs},
                       {"node_exit_weight", c.node_exit_weight},
