@@ -35,31 +35,42 @@ inline void require_loss_weight(double weight, const std::string& what) {
     fail(what + " must be finite and >= 0, got " + std::to_string(weight));
 }
 
+// The checks every per-row loss shares (a batch of at least one row and two classes, a valid
+// weight, one valid row weight per row or none); returns the sum of the row weights.
+inline double checked_row_weight_sum(const std::string& what, std::size_t rows, std::size_t classes,
+                                     double weight, std::span<const float> row_weights) {
+  if (rows == 0) fail(what + ": empty batch");
+  if (classes < 2) fail(what + ": needs at least 2 classes");
+  if (!row_weights.empty() && row_weights.size() != rows)
+    fail(what + ": " + std::to_string(row_weights.size()) + " row weights for " +
+         std::to_string(rows) + " rows of logits");
+  require_loss_weight(weight, what + ": the weight");
+  double weight_sum = 0.0;
+  for (std::size_t r = 0; r < rows; ++r) {
+    const double w = row_weights.empty() ? 1.0 : double(row_weights[r]);
+    require_loss_weight(w, what + ": row weight " + std::to_string(r));
+    weight_sum += w;
+  }
+  return weight_sum;
+}
+
 template <std::integral Label>
 train::CrossEntropy softmax_cross_entropy(const Eigen::Ref<const float_math::Matrix>& logits,
                                           std::span<const Label> labels, double weight,
                                           std::span<const float> row_weights) {
   const auto rows = std::size_t(logits.rows()), classes = std::size_t(logits.cols());
-  if (rows == 0) fail("softmax_cross_entropy: empty batch");
-  if (classes < 2) fail("softmax_cross_entropy: needs at least 2 classes");
+  const double weight_sum =
+      checked_row_weight_sum("softmax_cross_entropy", rows, classes, weight, row_weights);
   if (labels.size() != rows)
     fail("softmax_cross_entropy: " + std::to_string(labels.size()) + " labels for " +
          std::to_string(rows) + " rows of logits");
-  if (!row_weights.empty() && row_weights.size() != rows)
-    fail("softmax_cross_entropy: " + std::to_string(row_weights.size()) + " row weights for " +
-         std::to_string(rows) + " rows of logits");
-  require_loss_weight(weight, "softmax_cross_entropy: the weight");
   if (!logits.allFinite()) fail("softmax_cross_entropy: logits must be finite");
-  double weight_sum = 0.0;
   for (std::size_t r = 0; r < rows; ++r) {
     bool negative = false;
     if constexpr (std::is_signed_v<Label>) negative = labels[r] < 0;
     if (negative || std::uint64_t(labels[r]) >= classes)
       fail("softmax_cross_entropy: label " + std::to_string(labels[r]) + " of row " +
            std::to_string(r) + " is outside [0, " + std::to_string(classes) + ")");
-    const double w = row_weights.empty() ? 1.0 : double(row_weights[r]);
-    require_loss_weight(w, "softmax_cross_entropy: row weight " + std::to_string(r));
-    weight_sum += w;
   }
 
   train::CrossEntropy result;
@@ -135,24 +146,14 @@ namespace train {
                                                double temperature, double weight,
                                                std::span<const float> row_weights) {
   const auto rows = std::size_t(student.rows()), classes = std::size_t(student.cols());
-  if (rows == 0) detail::fail("distillation: empty batch");
-  if (classes < 2) detail::fail("distillation: needs at least 2 classes");
+  const double weight_sum =
+      detail::checked_row_weight_sum("distillation", rows, classes, weight, row_weights);
   if (teacher.rows() != student.rows() || teacher.cols() != student.cols())
     detail::fail("distillation: the teacher's logits are not the student's shape");
   if (!(std::isfinite(temperature) && temperature > 0.0))
     detail::fail("distillation: the temperature must be finite and > 0");
-  detail::require_loss_weight(weight, "distillation: the weight");
-  if (!row_weights.empty() && row_weights.size() != rows)
-    detail::fail("distillation: " + std::to_string(row_weights.size()) + " row weights for " +
-                 std::to_string(rows) + " rows of logits");
   if (!student.allFinite() || !teacher.allFinite())
     detail::fail("distillation: logits must be finite");
-  double weight_sum = 0.0;
-  for (std::size_t r = 0; r < rows; ++r) {
-    const double w = row_weights.empty() ? 1.0 : double(row_weights[r]);
-    detail::require_loss_weight(w, "distillation: row weight " + std::to_string(r));
-    weight_sum += w;
-  }
   CrossEntropy result;
   result.gradient = float_math::Matrix::Zero(student.rows(), student.cols());
   if (weight_sum == 0.0) return result;
@@ -161,8 +162,7 @@ namespace train {
   std::vector<double> p(classes), log_p(classes), q(classes), log_q(classes);
   auto tempered_softmax = [&](const float* row, std::vector<double>& prob,
                               std::vector<double>& log_prob) {
-    double m = double(row[0]);
-    for (std::size_t c = 1; c < classes; ++c) m = std::max(m, double(row[c]));
+    const double m = detail::max_logit(std::span<const float>(row, classes));
     double sum = 0.0;
     for (std::size_t c = 0; c < classes; ++c)
       sum += prob[c] = std::exp(log_prob[c] = (row[c] - m) / temperature);
