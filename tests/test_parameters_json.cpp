@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "child_process.hpp"
 #include "ddnn/io/json_codec.hpp"
 #include "ddnn/io/parameters_json.hpp"
 #include "fuzz/parameter_bundle.hpp"
@@ -204,6 +205,91 @@ TEST_CASE("parse_json: syntax errors, overflow, nesting and size limits are ddnn
   const std::string hostile = std::string(100000, '[');
   CHECK_ERROR((void)io::parse_json(hostile, "m"), "nesting deeper");
 }
+
+TEST_CASE("parse_json: exactly max_json_depth levels of arrays or objects, no more") {
+  auto nested_arrays = [](int levels) {
+    return std::string(std::size_t(levels), '[') + std::string(std::size_t(levels), ']');
+  };
+  auto nested_objects = [](int levels) {
+    std::string text;
+    for (int i = 0; i < levels; ++i) text += i + 1 < levels ? "{\"a\":" : "{";
+    return text + std::string(std::size_t(levels), '}');
+  };
+  CHECK(io::parse_json(nested_arrays(io::max_json_depth), "m").is_array());
+  CHECK(io::parse_json(nested_objects(io::max_json_depth), "m").is_object());
+  CHECK_ERROR((void)io::parse_json(nested_arrays(io::max_json_depth + 1), "m"),
+              "m: nesting deeper than 64 levels");
+  CHECK_ERROR((void)io::parse_json(nested_objects(io::max_json_depth + 1), "m"),
+              "m: nesting deeper than 64 levels");
+}
+
+TEST_CASE("parse_json: a key repeated within an object is an error, not last-wins") {
+  CHECK_ERROR((void)io::parse_json(R"({"a": 1, "b": 2, "a": 3})", "m"), "m: duplicate key \"a\"");
+  CHECK_ERROR((void)io::parse_json(R"([{"x": {"k": 1, "k": 1}}])", "m"), "duplicate key \"k\"");
+  // the same key in different objects is fine
+  CHECK(io::parse_json(R"([{"k": 1}, {"k": 2, "j": {"k": 3}}])", "m")[1]["j"]["k"] == 3);
+}
+
+TEST_CASE("parse_json: linear time on a large array of small objects") {
+  // 1 MiB of {"a":0,"b":1}: a parser that rescans the parent array at every closing brace (as
+  // nlohmann's DOM callback does) takes minutes here; a linear one a fraction of a second.
+  const std::string item = R"({"a":0,"b":1},)";
+  const std::size_t count = (std::size_t{1} << 20) / item.size();
+  std::string text = "[";
+  text.reserve(count * item.size() + 2);
+  for (std::size_t i = 0; i < count; ++i) text += item;
+  text.back() = ']';
+  const json parsed = io::parse_json(text, "m");
+  REQUIRE(parsed.size() == count);
+  CHECK(parsed[count - 1]["b"] == 1);
+}
+
+TEST_CASE("parse_json: the parsed document's memory is bounded by a budget of the text size") {
+  CHECK(io::max_json_memory(0) == std::size_t{64} << 20);
+  CHECK(io::max_json_memory(1000) == (std::size_t{64} << 20) + 3000);
+  // 16 MiB of [0,0,...]: 8M values, charged 32 bytes each = 256 MiB > 64 + 48 MiB.
+  std::string zeros(std::size_t{16} << 20, ',');
+  for (std::size_t i = 1; i < zeros.size(); i += 2) zeros[i] = '0';
+  zeros.front() = '[';
+  zeros.back() = ']';
+  zeros[zeros.size() - 2] = '0';
+  CHECK_ERROR((void)io::parse_json(zeros, "m"), "m: the parsed document would exceed its memory");
+  // A small document of the same shape is fine.
+  CHECK(io::parse_json("[0,0,0,0]", "m").size() == 4);
+}
+
+#if !defined(__SANITIZE_ADDRESS__) && !DDNN_TEST_HAS_FEATURE(address_sanitizer)
+TEST_CASE("parse_json: running out of memory is a ddnn::error, not std::bad_alloc") {
+  // In a child process with its address space capped a little above what it uses now, a
+  // 128 MiB document of [0,0,...] cannot be parsed within memory (nor within its budget of
+  // 448 MiB): whichever limit it meets first, the caller sees ddnn::error.
+  const int status = fixtures::run_in_child([] {
+    std::string zeros(std::size_t{128} << 20, ',');
+    for (std::size_t i = 1; i < zeros.size(); i += 2) zeros[i] = '0';
+    zeros.front() = '[';
+    zeros.back() = ']';
+    zeros[zeros.size() - 2] = '0';
+    if (!fixtures::cap_address_space(std::size_t{192} << 20)) return 77;  // e.g. under qemu
+    try {
+      (void)io::parse_json(zeros, "m");
+      return 1;
+    } catch (const ddnn::error& e) {
+      const std::string what = e.what();
+      return what.find("out of memory") != std::string::npos ||
+                     what.find("memory budget") != std::string::npos
+                 ? 0
+                 : 2;
+    } catch (const std::bad_alloc&) {
+      return 3;
+    }
+  });
+  if (status == 77) {
+    MESSAGE("address-space limits are not enforced here (emulator?): not checked");
+    return;
+  }
+  CHECK(status == 0);
+}
+#endif
 
 TEST_CASE("read_json_file: missing, non-regular and oversized files are ddnn::error") {
   namespace fs = std::filesystem;

@@ -1,5 +1,5 @@
 // Building blocks of ddnn's JSON model files: strict base64, sign-packed and exact float32 arrays,
-// bounded parsing, and checked accessors whose errors name the path of the offending value.
+// and checked accessors whose errors name the path of the offending value.
 #pragma once
 #include <algorithm>
 #include <bit>
@@ -10,6 +10,7 @@
 #include <fstream>
 #include <initializer_list>
 #include <limits>
+#include <new>
 #include <span>
 #include <string>
 #include <string_view>
@@ -21,17 +22,13 @@
 
 #include "ddnn/core/bit_tensor.hpp"
 #include "ddnn/core/error.hpp"
+#include "ddnn/io/json_parse.hpp"
 
 DDNN_BEGIN_NAMESPACE
 namespace io {
 
 using json = nlohmann::json;
 
-/// Largest JSON text parse_json() and read_json_file() accept: 256 MiB.
-inline constexpr std::size_t max_json_bytes = std::size_t{256} << 20;
-/// Deepest nesting of arrays and objects they accept (model files need far less; the cap keeps
-/// recursive consumers of the parsed value, such as dump(), safe from hostile nesting).
-inline constexpr int max_json_depth = 64;
 /// Most values a file may declare for one array; checked before anything is allocated.
 inline constexpr std::size_t max_value_count = std::size_t{1} << 30;
 /// As an expected count: whatever the file holds.
@@ -57,13 +54,15 @@ inline constexpr std::size_t any_count = std::numeric_limits<std::size_t>::max()
 }
 
 /// Runs `load` and rethrows any nlohmann exception (parse_error, type_error, out_of_range, ...)
-/// as ddnn::error naming `path`, so that callers only ever see ddnn::error.
+/// and allocation failure as ddnn::error naming `path`, so that callers only ever see ddnn::error.
 template <class Load>
 decltype(auto) translate_json_errors(const std::string& path, Load&& load) {
   try {
     return std::forward<Load>(load)();
   } catch (const json::exception& e) {
     ddnn::detail::fail(path + ": " + e.what());
+  } catch (const std::bad_alloc&) {
+    ddnn::detail::fail(path + ": out of memory");
   }
 }
 
@@ -234,41 +233,6 @@ inline void require_finite_value(float value, std::size_t index, const std::stri
     detail::require_finite_value(values[i], i, path);
   }
   return values;
-}
-
-// --- parsing ------------------------------------------------------------------------------------
-
-/// Parses JSON text of at most max_json_bytes and max_json_depth. Any error, a syntax error
-/// included, is a ddnn::error naming `what` (a file name, or "model").
-[[nodiscard]] inline json parse_json(std::string_view text, const std::string& what) {
-  if (text.size() > max_json_bytes)
-    ddnn::detail::fail(what + ": " + std::to_string(text.size()) + " bytes exceed the limit of " +
-                       std::to_string(max_json_bytes));
-  const json::parser_callback_t limit_depth = [&](int depth, json::parse_event_t, json&) {
-    if (depth >= max_json_depth)  // depth counts from 0
-      ddnn::detail::fail(what + ": nesting deeper than " + std::to_string(max_json_depth) +
-                         " levels");
-    return true;
-  };
-  return translate_json_errors(what, [&] { return json::parse(text, limit_depth); });
-}
-
-/// Reads and parses a JSON file with the limits of parse_json.
-[[nodiscard]] inline json read_json_file(const std::filesystem::path& file) {
-  const std::string what = file.string();
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(file, ec))
-    ddnn::detail::fail(what + ": not a readable file");
-  const std::uintmax_t size = std::filesystem::file_size(file, ec);
-  if (ec) ddnn::detail::fail(what + ": cannot read its size (" + ec.message() + ")");
-  if (size > max_json_bytes)
-    ddnn::detail::fail(what + ": " + std::to_string(size) + " bytes exceed the limit of " +
-                       std::to_string(max_json_bytes));
-  std::ifstream in(file, std::ios::binary);
-  std::string text(static_cast<std::size_t>(size), '\0');
-  if (!in.read(text.data(), static_cast<std::streamsize>(size)))
-    ddnn::detail::fail(what + ": read error");
-  return parse_json(text, what);
 }
 
 // --- checked access -----------------------------------------------------------------------------
