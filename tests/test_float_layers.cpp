@@ -306,6 +306,11 @@ TEST_CASE("Conv rejects wrong counts, non-finite values, bad BatchNorms and non-
   CHECK_THROWS_WITH_AS((void)layer(x), doctest::Contains("Conv: input value 89"), ddnn::error);
   x(4, 5, 2) = INFINITY;
   CHECK_THROWS_WITH_AS((void)layer(x), doctest::Contains("Conv: input value 89"), ddnn::error);
+
+  // Finite inputs whose sums leave float range: the error names Conv, where it happened (even
+  // where ReLU would map the -inf or NaN sum to 0).
+  for (float& v : x.values()) v = std::numeric_limits<float>::max();
+  CHECK_THROWS_WITH_AS((void)layer(x), doctest::Contains("Conv: sum"), ddnn::error);
 }
 
 // ---- Dense --------------------------------------------------------------------------------------
@@ -412,6 +417,17 @@ TEST_CASE("Dense rejects wrong counts, non-finite values, bad BatchNorms and non
   CHECK_THROWS_WITH_AS((void)layer(x), doctest::Contains("Dense: input value 7"), ddnn::error);
   x[7] = INFINITY;
   CHECK_THROWS_WITH_AS((void)layer(x), doctest::Contains("Dense: input value 7"), ddnn::error);
+
+  // Finite inputs whose logits leave float range: the error names Dense's output.
+  for (float& v : x.values()) v = std::numeric_limits<float>::max();
+  CHECK_THROWS_WITH_AS((void)layer(x), doctest::Contains("Dense: sum"), ddnn::error);
+  // Finite sums that the scale takes past float range: the logit is named.
+  DenseParameters huge_scale = good;
+  std::fill(huge_scale.scale.begin(), huge_scale.scale.end(), std::numeric_limits<float>::max());
+  Tensor<float, In> ones;
+  for (float& v : ones.values()) v = 1.0f;
+  CHECK_THROWS_WITH_AS((void)Logits(huge_scale)(ones), doctest::Contains("Dense: logit"),
+                       ddnn::error);
 }
 
 TEST_CASE("the batch math rejects matrices that do not fit its geometry") {

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <cstddef>
+#include <limits>
 #include <optional>
 #include <span>
 #include <string>
@@ -228,7 +229,7 @@ struct TierStep {
 /// What staged inference says about one sample.
 template <std::size_t Classes, std::size_t Devices, std::size_t EdgeNodes>
 struct Inference {
-  bool answered = false;      ///< false when no device was present: no class, no logits
+  bool answered = false;  ///< false when no device was present: predicted, exit_tier 0, logits 0
   std::size_t predicted = 0;  ///< argmax of the answering exit's logits
   std::size_t exit_tier = 0;  ///< the tier whose exit answered (0: devices; the last: cloud)
   double measure = 0.0;  ///< that exit's confidence measure (normalized entropy: lower is surer)
@@ -408,6 +409,20 @@ class DDNN {
     std::optional<typename Tier::exit::combine_layer> combine_head;  ///< Concat exits only
     double threshold = 0.0;
   };
+  // Avg adds the present nodes' logits before dividing: when the heads' logits are bounded
+  // (binary heads), their sum must stay within float range for every presence.
+  template <class Tier, class Heads>
+  static void require_finite_mean(const Heads& heads, std::size_t t) {
+    using Head = typename Heads::value_type;
+    if constexpr (std::is_same_v<typename Tier::exit::combine, Aggregator<Avg>> &&
+                  requires(const Head& h) { h.max_abs_logit(); }) {
+      double bound = 0.0;
+      for (const Head& h : heads) bound += h.max_abs_logit();
+      if (bound > double(std::numeric_limits<float>::max()))
+        detail::fail("tier " + std::to_string(t) + " exit: the sum of its nodes' logits (up to " +
+                     std::to_string(bound) + ") overflows float before Avg divides");
+    }
+  }
   template <std::size_t... T>
   static auto make_runtime(const parameters_type& p, isa_id isa, std::index_sequence<T...>) {
     return std::tuple<TierRuntime<tier<T>>...>(make_tier<T>(p.template tier<T>(), isa)...);
@@ -433,6 +448,7 @@ class DDNN {
     if constexpr (Tier::has_exit) {
       validate_threshold(p.threshold, "tier " + std::to_string(T) + " exit");
       rt.threshold = p.threshold;
+      require_finite_mean<Tier>(rt.heads, T);
     }
     if constexpr (Tier::exit::concatenates) {
       try {

@@ -81,16 +81,32 @@ void signs_to_floats(const BitTensor<S>& bits, float* out) noexcept {
     }
 }
 
-/// Throws ddnn::error naming `layer` when an input value is NaN or infinite.
-inline void require_finite_input(std::span<const float> values, const char* layer) {
+/// Index of the first NaN or infinite value, or values.size() when all are finite.
+[[nodiscard]] inline std::size_t first_non_finite(std::span<const float> values) noexcept {
   // An all-ones exponent is NaN or infinity; this OR-reduction vectorises, std::isfinite does not
   std::uint32_t non_finite = 0;
   for (const float v : values)
     non_finite |= (std::bit_cast<std::uint32_t>(v) & 0x7f800000u) == 0x7f800000u;
-  if (non_finite == 0) return;
-  for (std::size_t i = 0; i < values.size(); ++i)
-    if (!std::isfinite(values[i]))
-      fail(std::string(layer) + ": input value " + std::to_string(i) + " is NaN or infinite");
+  if (non_finite == 0) return values.size();
+  std::size_t i = 0;
+  while (std::isfinite(values[i])) ++i;
+  return i;
+}
+
+/// Throws ddnn::error naming `layer` when an input value is NaN or infinite.
+inline void require_finite_input(std::span<const float> values, const char* layer) {
+  if (const std::size_t i = first_non_finite(values); i < values.size())
+    fail(std::string(layer) + ": input value " + std::to_string(i) + " is NaN or infinite");
+}
+
+/// Throws ddnn::error naming `layer` when its finite inputs gave a NaN or infinite `value`
+/// (a sum or a logit that left float range), so the error names the layer where that happened,
+/// not the next one (whose activation might even have hidden it: ReLU maps -inf and NaN to 0).
+inline void require_finite_output(std::span<const float> values, const char* layer,
+                                  const char* value) {
+  if (const std::size_t i = first_non_finite(values); i < values.size())
+    fail(std::string(layer) + ": " + value + " " + std::to_string(i) +
+         " is not finite (finite inputs overflowed float range)");
 }
 
 /// Floats of thread scratch rounded up to whole cache lines, so every region stays aligned.

@@ -1,6 +1,7 @@
 // BinaryDense: a fully connected layer on packed bits. Either bits -> bits through folded
 // BatchNorm thresholds, or bits -> float logits with a per-output scale and bias (exit heads).
 #pragma once
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <span>
@@ -78,6 +79,14 @@ class BinaryDenseLayer {
       detail::require_finite(parameters.bias, "BinaryDense bias");
       std::copy(parameters.scale.begin(), parameters.scale.end(), scale_.begin());
       std::copy(parameters.bias.begin(), parameters.bias.end(), bias_.begin());
+      // The kernel computes fmaf(scale, s, bias) for s in [-K, K]; rounding is monotone, so the
+      // two ends bound every reachable logit. A head that can give an infinite logit is broken.
+      for (std::size_t n = 0; n < N; ++n)
+        if (!std::isfinite(reachable_logit(n, -1)) || !std::isfinite(reachable_logit(n, 1)))
+          detail::fail("BinaryDense output " + std::to_string(n) + ": scale " +
+                       std::to_string(scale_[n]) + " and bias " + std::to_string(bias_[n]) +
+                       " give a non-finite logit for a reachable sum (+-" +
+                       std::to_string(In::size) + ")");
     } else {
       detail::require_count(parameters.batchnorm.size(), N, "BinaryDense batchnorm");
       const auto k = std::int32_t(In::size);
@@ -94,6 +103,16 @@ class BinaryDenseLayer {
   }
 
   [[nodiscard]] isa_id isa() const noexcept { return kernels_->isa; }
+
+  /// The largest |logit| any input can give (logit heads only): what an aggregator above may
+  /// have to add up.
+  [[nodiscard]] double max_abs_logit() const noexcept requires to_logits {
+    double bound = 0.0;
+    for (std::size_t n = 0; n < N; ++n)
+      bound = std::max({bound, std::fabs(double(reachable_logit(n, -1))),
+                        std::fabs(double(reachable_logit(n, 1)))});
+    return bound;
+  }
 
   void forward(const BitTensor<In>& input, output_type& output) const {
     const binary_dense_plan p = plan();
@@ -114,6 +133,11 @@ class BinaryDenseLayer {
   }
 
  private:
+  // Output n's logit at the sum +K (end 1) or -K (end -1), as the kernel computes it.
+  [[nodiscard]] float reachable_logit(std::size_t n, int end) const noexcept {
+    return __builtin_fmaf(scale_[n], float(end) * float(In::size), bias_[n]);
+  }
+
   [[nodiscard]] binary_dense_plan plan() const noexcept {
     binary_dense_plan p;
     p.in_words = int(In::words), p.in_bits = int(In::size);

@@ -214,7 +214,7 @@ class ConvLayer {
     batchnorm_ = parameters.batchnorm;
   }
 
-  /// Throws ddnn::error when an input value is NaN or infinite.
+  /// Throws ddnn::error when an input value is NaN or infinite, or an output overflowed.
   void forward(const Tensor<float, In>& input, output_type& output) const {
     detail::require_finite_input(input.values(), "Conv");
     run(input.data(), output.data(), scratch(0));
@@ -275,6 +275,7 @@ class ConvLayer {
   void run(const float* input, float* output, float* work) const {
     float* sums = work + patch_floats;
     float_math::conv_sums(input, geometry, weights_, work, sums);
+    detail::require_finite_output({sums, conv_shape::size}, "Conv", "sum");
     if constexpr (pooled) {
       float_math::batchnorm_relu(sums, sums, conv_shape::size, batchnorm_);
       float_math::max_pool(sums, pool_geometry, output);

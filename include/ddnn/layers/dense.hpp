@@ -97,7 +97,7 @@ class DenseLayer {
                                                     Eigen::Index(In::size));
   }
 
-  /// Throws ddnn::error when an input value is NaN or infinite.
+  /// Throws ddnn::error when an input value is NaN or infinite, or an output overflowed.
   void forward(const Tensor<float, In>& input, output_type& output) const {
     detail::require_finite_input(input.values(), "Dense");
     run(input.data(), output.data(), scratch(0));
@@ -151,10 +151,13 @@ class DenseLayer {
   // when it sees the destination is a small allocation.
   void run(const float* input, float* output, float* sums) const {
     float_math::dense_sums(input, weights_, sums);
-    if constexpr (produces_logits)
+    detail::require_finite_output({sums, N}, "Dense", "sum");
+    if constexpr (produces_logits) {
       float_math::scale_bias(sums, output, scale_, bias_);
-    else
+      detail::require_finite_output({output, N}, "Dense", "logit");
+    } else {
       float_math::batchnorm_relu(sums, output, N, batchnorm_);
+    }
   }
 
   float_math::Matrix weights_;
