@@ -3,13 +3,20 @@
 // mismatch; every kind of damage is a ddnn::error; saving never leaves a half-written file.
 #include <doctest/doctest.h>
 
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <limits>
+#include <random>
 #include <string>
 #include <vector>
 
+#include "child_process.hpp"
 #include "ddnn/graph/random_parameters.hpp"
 #include "ddnn/io/model_file.hpp"
 #include "fuzz/model_graph.hpp"
@@ -189,6 +196,74 @@ TEST_CASE("damaged model files give a clear ddnn::error, never a crash") {
   // the first vector has no device present: the file must say so
   CHECK(contains(damaged([](json& f) { f["test_vectors"][0]["answered"] = true; }),
                  "does not answer"));
+  // ... and its answer fields are checked like any other's: not missing, not garbage
+  for (const char* field : {"exit_tier", "predicted", "logits"})
+    CHECK(contains(damaged([&](json& f) { f["test_vectors"][0].erase(field); }),
+                   std::string("missing \"") + field + "\""));
+  CHECK(contains(damaged([](json& f) { f["test_vectors"][0]["exit_tier"] = 7; }),
+                 "test_vectors[0] does not reproduce: exit tier 0"));
+  CHECK(contains(damaged([](json& f) { f["test_vectors"][0]["predicted"] = "x"; }),
+                 "test_vectors[0].predicted"));
+  CHECK(contains(damaged([](json& f) {
+                   f["test_vectors"][0]["logits"] = io::encode_floats(std::vector{1.f, 2.f, 3.f});
+                 }),
+                 "test_vectors[0] does not reproduce: logit 0"));
+  // an exit head whose reachable logits are not all finite (scale FLT_MAX) is refused at load,
+  // not left to fail every inference
+  CHECK(contains(damaged([](json& f) {
+                   const float huge = std::numeric_limits<float>::max();
+                   f["tiers"][0]["nodes"][2]["exit_head"]["scale"] =
+                       io::encode_floats(std::vector{huge, 1.0f, 1.0f});
+                 }),
+                 "non-finite logit for a reachable sum"));
+  // a repeated key is damage too, not "the last one wins"
+  std::string repeated = text;
+  const auto at = repeated.find("\"version\":1");
+  REQUIRE(at != std::string::npos);
+  repeated.insert(at, "\"version\":1,");
+  CHECK(contains(load_error<paper>(repeated), "duplicate key \"version\""));
+}
+
+TEST_CASE("Avg over binary heads whose logits can add up past float range is refused") {
+  auto p = random_parameters<two_edges>(5, 0.5);
+  auto& head = p.tier<1>().nodes[1].exit_head;
+  // each head reaches |logit| <= 2e38 (finite), but the two edge nodes' sum can reach 4e38
+  std::fill(head.scale.begin(), head.scale.end(), 0.0f);
+  std::fill(head.bias.begin(), head.bias.end(), 2e38f);
+  auto& other = p.tier<1>().nodes[0].exit_head;
+  std::fill(other.scale.begin(), other.scale.end(), 0.0f);
+  std::fill(other.bias.begin(), other.bias.end(), 2e38f);
+  CHECK_THROWS_WITH_AS(two_edges{p}, doctest::Contains("overflows float before Avg divides"),
+                       ddnn::error);
+  std::fill(other.bias.begin(), other.bias.end(), 1e38f);
+  CHECK_NOTHROW(two_edges{p});
+}
+
+TEST_CASE("float layers are recognised by every compiler: their logits load with a tolerance") {
+  // clang 14 once evaluated this trait as false, so float models from another build failed to
+  // load there; the compile-time checks keep both compilers honest.
+  static_assert(detail::graph_has_float_layers<float_cloud>);
+  static_assert(detail::graph_has_float_layers<concat_exit>);
+  static_assert(!detail::graph_has_float_layers<paper>);
+  static_assert(!detail::graph_has_float_layers<three_tier>);
+
+  // A float graph's file whose logits differ from this build's in the last bit still loads (the
+  // float sums may be ordered differently by another compiler or CPU); a binary graph's does not.
+  auto nudge_logits = [](json file) {
+    for (auto& v : file["test_vectors"]) {
+      if (!v["answered"].get<bool>()) continue;
+      auto logits = io::decode_floats(v["logits"].get<std::string>(), io::any_count);
+      for (float& l : logits) l = std::nextafter(l, INFINITY);
+      v["logits"] = io::encode_floats(logits);
+    }
+    return file;
+  };
+  std::mt19937 rng(3);
+  const float_cloud f(random_parameters<float_cloud>(3, 0.5));
+  const auto fset = test_set<float_cloud>(rng, 6);
+  const json ffile = model_to_json(f, std::span(fset.inputs), std::span(fset.presence));
+  CHECK(load_error<float_cloud>(nudge_logits(ffile).dump()).empty());
+  CHECK(contains(load_error<paper>(nudge_logits(paper_file()).dump()), "does not reproduce"));
 }
 
 TEST_CASE("save_model writes atomically and load_model names the file") {
@@ -220,6 +295,66 @@ TEST_CASE("save_model writes atomically and load_model names the file") {
   std::ofstream(dir / "truncated.json") << model_to_json(g).dump().substr(0, 100);
   CHECK_THROWS_AS((void)load_model<three_tier>(dir / "truncated.json"), ddnn::error);
   std::filesystem::remove_all(dir);
+}
+
+namespace {
+std::vector<std::string> names_in(const std::filesystem::path& dir) {
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(dir))
+    names.push_back(entry.path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+std::string read_text(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+}  // namespace
+
+TEST_CASE("save_model follows no planted symlink and leaves nothing behind when a write fails") {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() /
+                       ("ddnn_test_save_model_" + std::to_string(std::random_device{}()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const three_tier g(random_parameters<three_tier>(43, 0.4));
+  const fs::path model = dir / "model.json", victim = dir / "victim.txt";
+  std::ofstream(victim) << "precious";
+  // The temporary name used to be predictable (model.json.partial) and was opened following
+  // symlinks: planting one there made save_model overwrite its target.
+  fs::create_symlink(victim, dir / "model.json.partial");
+  save_model(g, model);
+  CHECK(read_text(victim) == "precious");
+  CHECK(fs::is_regular_file(fs::symlink_status(model)));
+  CHECK(model_to_json(load_model<three_tier>(model)) == model_to_json(g));
+  // A symlink at the target itself is replaced by the new file, its target left alone.
+  fs::remove(model);
+  fs::create_symlink(victim, model);
+  save_model(g, model);
+  CHECK(read_text(victim) == "precious");
+  CHECK(fs::is_regular_file(fs::symlink_status(model)));
+  CHECK(names_in(dir) ==
+        std::vector<std::string>{"model.json", "model.json.partial", "victim.txt"});
+
+  // A write that fails half way (here: a file-size limit below the model's size) is an error;
+  // the old model survives and no temporary file is left.
+  const std::string before = read_text(model);
+  const int status = fixtures::run_in_child([&] {
+    std::signal(SIGXFSZ, SIG_IGN);  // else the kernel ends the process instead of failing write
+    const rlimit small{1000, 1000};
+    if (::setrlimit(RLIMIT_FSIZE, &small) != 0) return 77;
+    try {
+      save_model(g, model);
+      return 1;
+    } catch (const ddnn::error& e) {
+      return std::string(e.what()).find("write failed") != std::string::npos ? 0 : 2;
+    }
+  });
+  CHECK(status == 0);
+  CHECK(read_text(model) == before);
+  CHECK(names_in(dir) ==
+        std::vector<std::string>{"model.json", "model.json.partial", "victim.txt"});
+  fs::remove_all(dir);
 }
 
 TEST_CASE("the model-file fuzzer's seeds: valid_* files load, every other file fails") {

@@ -21,6 +21,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "ddnn/io/atomic_file.hpp"
 #include "ddnn/io/mnist.hpp"
 #include "experiment.hpp"
 #include "networks.hpp"
@@ -419,12 +420,7 @@ int main_job(const Options& o) {
   if (o.full) result["full"] = compare<SensorShape, FloatCloud>(data, c, run);
 
   const std::filesystem::path json_path = o.results / "mnist_ddnn.json";
-  {
-    std::ofstream out(json_path.string() + ".partial");
-    out << result.dump(2) << "\n";
-    if (!out) throw std::runtime_error("cannot write " + json_path.string());
-  }
-  std::filesystem::rename(json_path.string() + ".partial", json_path);
+  ddnn::io::write_file_atomically(json_path, result.dump(2) + "\n");
   std::cout << "results: " << json_path.string() << "\n";
 
   for (const PlotResult& p :
