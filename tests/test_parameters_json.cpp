@@ -232,7 +232,8 @@ TEST_CASE("parse_json: a key repeated within an object is an error, not last-win
 
 TEST_CASE("parse_json: linear time on a large array of small objects") {
   // 1 MiB of {"a":0,"b":1}: a parser that rescans the parent array at every closing brace (as
-  // nlohmann's DOM callback does) takes minutes here; a linear one a fraction of a second.
+  // nlohmann's DOM callback does) took 18 s in an optimised build (minutes with sanitizers); a
+  // linear one takes a fraction of a second.
   const std::string item = R"({"a":0,"b":1},)";
   const std::size_t count = (std::size_t{1} << 20) / item.size();
   std::string text = "[";
