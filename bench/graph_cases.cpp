@@ -46,7 +46,7 @@
 namespace bench {
 namespace {
 
-// ---- the topologies (DESIGN.md section 3: the MVMC device and cloud models) --------------------
+// ---- the topologies (the paper's MVMC device and cloud models) --------------------
 using Camera = ddnn::Sensor<ddnn::Shape<32, 32, 3>>;
 using Head3 = ddnn::BinaryDense<3, ddnn::Output::logits>;
 using MvmcNetwork =

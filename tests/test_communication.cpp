@@ -1,5 +1,6 @@
-// Communication accounting equals DESIGN.md's formula: 4|C| bytes of logits always, the packed
-// feature map (f * o / 8 bytes) only for samples that do not exit, raw input as the baseline.
+// Communication accounting equals the formula in docs/semantics.md: 4|C| bytes of logits always,
+// the packed feature map (f * o / 8 bytes) only for samples that do not exit, raw input as the
+// baseline.
 #include <doctest/doctest.h>
 
 #include <random>
@@ -17,7 +18,7 @@ TEST_CASE("the paper's device: 12 B of logits, 128 B of features, 3072 B raw") {
   static_assert(PaperDevice::raw_bytes == 3072);
   CHECK(PaperDevice::for_sample(true) == LinkBytes{12, 0, 3072});
   CHECK(PaperDevice::for_sample(false) == LinkBytes{12, 128, 3072});
-  // DESIGN.md: at T = 0.8 (60.82% local exits) about 62 B per device per sample, ~49x less.
+  // The paper: at T = 0.8 (60.82% local exits) about 62 B per device per sample, ~49x less.
   const double bytes = PaperDevice::expected_bytes(0.6082);
   CHECK(bytes == doctest::Approx(12 + (1 - 0.6082) * 128));
   CHECK(bytes == doctest::Approx(62.2).epsilon(0.01));

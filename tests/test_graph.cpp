@@ -1,7 +1,8 @@
 // The typed DDNN graph: tier shapes follow the cuts at compile time; staged inference equals a
 // straight-line computation of the same network (sections, heads, max / mean / concat written
 // out by hand); the batch API and the tier-by-tier steps with serialised messages agree with it;
-// every link's bytes follow DESIGN.md's formula; missing devices and bad input are handled.
+// every link's bytes follow the formula in docs/semantics.md; missing devices and bad input are
+// handled.
 #include <doctest/doctest.h>
 
 #include <cmath>

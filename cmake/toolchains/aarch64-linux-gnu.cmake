@@ -14,7 +14,7 @@ set(CMAKE_C_COMPILER ${DDNN_CROSS_TRIPLE}-gcc)
 set(CMAKE_CXX_COMPILER ${DDNN_CROSS_TRIPLE}-g++)
 
 # Target libraries (libc, libstdc++) live in the cross sysroot; qemu-aarch64 is told where, as
-# binfmt_misc is usually not set up (TOOLCHAIN.md §3). ctest and doctest_discover_tests run
+# binfmt_misc is usually not set up (no kernel support for running foreign binaries directly). ctest and doctest_discover_tests run
 # test executables through this emulator.
 set(CMAKE_FIND_ROOT_PATH /usr/${DDNN_CROSS_TRIPLE})
 set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)

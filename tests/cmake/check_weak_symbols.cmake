@@ -2,7 +2,7 @@
 #
 # Fails when a weak symbol (nm types W, V, u) is defined in more than one of OBJECTS. The ISA
 # kernel objects are compiled with different -m flags; the linker keeps one copy of a weak
-# symbol, so a shared one may run another ISA's instructions (SIGILL; TOOLCHAIN.md pitfall 5).
+# symbol, so a shared one may run another ISA's instructions (SIGILL on a CPU without it).
 # PREFIX, when given, is stripped from each object's file name to label it (its ISA).
 cmake_minimum_required(VERSION 3.21)
 

@@ -1,5 +1,5 @@
 // Aggregator<Max|Avg|Concat>: fuses N devices' outputs, over float logits or packed binary
-// feature maps, honouring a presence mask. Semantics (DESIGN.md section 2):
+// feature maps, honouring a presence mask. Semantics (docs/semantics.md):
 //   logits  Max: element-wise max of present inputs; Avg: mean of present inputs (summed in
 //           device order, then divided); Concat: device d's values at [d*C, d*C + C), absent
 //           devices filled with 0.0f.

@@ -24,7 +24,7 @@ struct popcount_unit<isa::sse4_2> {
   static count_vec zero_counts() noexcept { return 0; }
   static void accumulate(partial_acc& acc, word_vec a, word_vec b) noexcept {
     // A builtin, not std::popcount: a weak std::popcount instance compiled with -mpopcnt could be
-    // picked by the linker for the portable path (TOOLCHAIN.md, the Debug-build SIGILL trap).
+    // picked by the linker for the portable path (a Debug-build SIGILL on CPUs without POPCNT).
     acc += static_cast<std::uint64_t>(__builtin_popcountll(a ^ b));
   }
   static void flush(count_vec& counts, partial_acc& acc) noexcept {

@@ -1,4 +1,4 @@
-// Communication accounting for one device (DESIGN.md section 2): the bytes each link carries
+// Communication accounting for one device (docs/semantics.md): the bytes each link carries
 // for one sample, known at compile time from the shapes at the device's cut.
 //   device -> local aggregator: |C| logits as float32, always             4 |C|
 //   device -> cloud: the packed feature map, only if the sample did not exit   ceil(f * o / 8)

@@ -1,5 +1,5 @@
-// Six device inputs from one 28 x 28 digit, our stand-in for the paper's six cameras (DESIGN.md
-// section 4): tiles split the digit between the devices; views show each device the whole digit.
+// Six device inputs from one 28 x 28 digit, our stand-in for the paper's six cameras: tiles
+// split the digit between the devices; views show each device the whole digit.
 #pragma once
 #include <algorithm>
 #include <cmath>
