@@ -143,7 +143,7 @@ TEST_CASE("shipped MNIST: the whole training set loads, its gzip trailer checked
         std::array<std::size_t, 10>{5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949});
 }
 
-TEST_CASE("plain and gzip-compressed IDX files read the same; load_mnist takes either") {
+TEST_CASE("plain and gzip-compressed IDX files read the same, and load_mnist takes either") {
   const ScratchDir dir;
   const SmallSet set;
   write_plain(dir / "t10k-images-idx3-ubyte", set.images_file());
@@ -315,4 +315,156 @@ TEST_CASE("absurd sizes in a header are errors, not huge allocations") {
   write_plain(dir / "images", idx_images(1, 0, 28, {}));
   CHECK_THROWS_WITH_AS((void)load_idx(dir / "images", dir / "labels"),
                        doctest::Contains("images of 0 x 28 pixels"), ddnn::error);
+}
+
+TEST_CASE("bytes after the last gzip member are an error, while more members are data") {
+  const ScratchDir dir;
+  const SmallSet set;
+  write_plain(dir / "labels", set.labels_file());
+  const auto images = set.images_file();
+  const auto compressed = gzip(images, dir);
+
+  // zlib's gzread drops non-gzip bytes after a member without a word; the reader must not.
+  auto garbage = compressed;
+  for (const char c : std::string("garbage")) garbage.push_back(std::uint8_t(c));
+  write_plain(dir / "images.gz", garbage);
+  const std::string garbage_error = "images file " + (dir / "images.gz").string() +
+                                    ": trailing data after the gzip stream: the bytes from "
+                                    "offset " +
+                                    std::to_string(compressed.size()) + " on";
+  CHECK_THROWS_WITH_AS((void)load_idx(dir / "images.gz", dir / "labels"),
+                       doctest::Contains(garbage_error.c_str()), ddnn::error);
+  auto zeros = compressed;  // padding, as some tools leave it, is trailing data too
+  zeros.resize(zeros.size() + 16, 0);
+  write_plain(dir / "images.gz", zeros);
+  CHECK_THROWS_WITH_AS((void)load_idx(dir / "images.gz", dir / "labels"),
+                       doctest::Contains("trailing data after the gzip stream"), ddnn::error);
+  auto lone_byte = compressed;  // half a gzip magic number
+  lone_byte.push_back(0x1f);
+  write_plain(dir / "images.gz", lone_byte);
+  CHECK_THROWS_WITH_AS((void)load_idx(dir / "images.gz", dir / "labels"),
+                       doctest::Contains("trailing data after the gzip stream"), ddnn::error);
+
+  // The same for the label file, and after a prefix the garbage is not read.
+  auto labels = gzip(set.labels_file(), dir);
+  labels.push_back(0);
+  write_plain(dir / "labels.gz", labels);
+  write_plain(dir / "images", images);
+  const std::string label_error =
+      "labels file " + (dir / "labels.gz").string() + ": trailing data after the gzip stream";
+  CHECK_THROWS_WITH_AS((void)load_idx(dir / "images", dir / "labels.gz"),
+                       doctest::Contains(label_error.c_str()), ddnn::error);
+  CHECK(load_idx(dir / "images", dir / "labels.gz", 4).count == 4);
+
+  // Several members (cat a.gz b.gz, or a split header and data) read as one stream, also when
+  // one of them is empty; garbage after the last one is still an error.
+  const Bytes head(images.begin(), images.begin() + 10), tail(images.begin() + 10, images.end());
+  auto members = gzip(head, dir);
+  for (const auto& part : {gzip({}, dir), gzip(tail, dir)})
+    members.insert(members.end(), part.begin(), part.end());
+  write_plain(dir / "images.gz", members);
+  const auto loaded = load_idx(dir / "images.gz", dir / "labels");
+  CHECK(loaded.pixels == set.pixels);
+  CHECK(loaded.labels == set.labels);
+  members.push_back('x');
+  write_plain(dir / "images.gz", members);
+  CHECK_THROWS_WITH_AS((void)load_idx(dir / "images.gz", dir / "labels"),
+                       doctest::Contains("trailing data after the gzip stream"), ddnn::error);
+
+  // The stream ends inside the data, then garbage: the garbage is what is reported.
+  auto short_member = gzip(Bytes(images.begin(), images.end() - 100), dir);
+  short_member.push_back('x');
+  write_plain(dir / "images.gz", short_member);
+  CHECK_THROWS_WITH_AS((void)load_idx(dir / "images.gz", dir / "labels"),
+                       doctest::Contains("trailing data after the gzip stream"), ddnn::error);
+
+  // A second member that is damaged is corrupt data, and one cut short is a truncation.
+  auto bad_second = gzip(head, dir);
+  const auto second = gzip(tail, dir);
+  bad_second.insert(bad_second.end(), second.begin(), second.end());
+  bad_second.at(bad_second.size() - second.size() + 2) = 7;  // compression method 7: unknown
+  write_plain(dir / "images.gz", bad_second);
+  CHECK_THROWS_WITH_AS((void)load_idx(dir / "images.gz", dir / "labels"),
+                       doctest::Contains("corrupt gzip data (unknown compression method)"),
+                       ddnn::error);
+  auto cut_second = gzip(head, dir);
+  cut_second.insert(cut_second.end(), second.begin(), second.begin() + 2);
+  write_plain(dir / "images.gz", cut_second);
+  CHECK_THROWS_WITH_AS(
+      (void)load_idx(dir / "images.gz", dir / "labels"),
+      doctest::Contains("truncated: the gzip stream ends early (unexpected end of file)"),
+      ddnn::error);
+}
+
+TEST_CASE("classes = 0 is rejected up front, without an underflowed range") {
+  const ScratchDir dir;
+  const SmallSet set;
+  write_plain(dir / "images", set.images_file());
+  write_plain(dir / "labels", set.labels_file());
+  for (const auto& images : {dir / "images", dir / "absent"}) {
+    try {
+      (void)load_idx(images, dir / "labels", all_samples, 0);
+      FAIL("classes = 0 loaded");
+    } catch (const ddnn::error& e) {
+      const std::string message = e.what();
+      CHECK(message.find("classes is 0") != std::string::npos);
+      CHECK(message.find("18446744073709551615") == std::string::npos);
+    }
+  }
+  CHECK_THROWS_WITH_AS(
+      (void)load_idx_from_memory(set.images_file(), set.labels_file(), all_samples, 0),
+      doctest::Contains("classes is 0"), ddnn::error);
+  // One class is the smallest valid set: only label 0.
+  write_plain(dir / "labels", idx_labels(5, {0, 0, 0, 0, 0}));
+  CHECK(load_idx(dir / "images", dir / "labels", all_samples, 1).count == 5);
+  write_plain(dir / "labels", set.labels_file());
+  CHECK_THROWS_WITH_AS((void)load_idx(dir / "images", dir / "labels", all_samples, 1),
+                       doctest::Contains("label 3 of image 0 is out of range (classes 0..0)"),
+                       ddnn::error);
+}
+
+TEST_CASE("IDX bytes in memory read as the same files do") {
+  const ScratchDir dir;
+  const SmallSet set;
+  const auto images = set.images_file();
+  const auto labels = set.labels_file();
+  const auto plain = load_idx_from_memory(images, labels);
+  CHECK(plain.count == 5);
+  CHECK(plain.rows == 28);
+  CHECK(plain.pixels == set.pixels);
+  CHECK(plain.labels == set.labels);
+  const auto compressed = load_idx_from_memory(gzip(images, dir), gzip(labels, dir), 3);
+  CHECK(compressed.count == 3);
+  CHECK(compressed.count_in_file == 5);
+  CHECK(compressed.pixels == Bytes(set.pixels.begin(), set.pixels.begin() + 3 * 784));
+
+  // The shipped test set, compressed as distributed, through memory.
+  const auto read_file = [](const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    return Bytes(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  };
+  const auto t10k = load_idx_from_memory(read_file(shipped_mnist / "t10k-images-idx3-ubyte.gz"),
+                                         read_file(shipped_mnist / "t10k-labels-idx1-ubyte.gz"));
+  CHECK(t10k.count == 10000);
+  CHECK(pixel_sum(t10k.pixels) == 264923200);
+
+  // Errors say where the bytes are instead of naming a file.
+  CHECK_THROWS_WITH_AS((void)load_idx_from_memory(Bytes{}, labels),
+                       doctest::Contains("MNIST/IDX images file (in memory): truncated: the file "
+                                         "ends inside the header"),
+                       ddnn::error);
+  CHECK_THROWS_WITH_AS(
+      (void)load_idx_from_memory(images, idx_labels(4, {1, 2, 3, 4})),
+      doctest::Contains("holds 5 images but the labels file (in memory) holds 4 labels"),
+      ddnn::error);
+  auto garbage = gzip(labels, dir);
+  garbage.push_back('!');
+  CHECK_THROWS_WITH_AS((void)load_idx_from_memory(images, garbage),
+                       doctest::Contains("MNIST/IDX labels file (in memory): trailing data after "
+                                         "the gzip stream"),
+                       ddnn::error);
+  auto cut = gzip(images, dir);
+  cut.resize(cut.size() / 2);
+  CHECK_THROWS_WITH_AS((void)load_idx_from_memory(cut, labels),
+                       doctest::Contains("truncated: the gzip stream ends early"), ddnn::error);
 }
