@@ -1,6 +1,8 @@
 # ctest driver of fuzz.<NAME> (see CMakeLists.txt here):
 #   cmake -DNAME= -DSOURCE= -DCORPUS= -DDDNN_SOURCE= -DCLANG= -DWORK_DIR= -DGENERATOR=
-#         [-DMAKE_PROGRAM=] [-DCOMPILER_LAUNCHER=] [-DSECONDS=12] -P run_fuzzer.cmake
+#         [-DMAKE_PROGRAM=] [-DCOMPILER_LAUNCHER=] [-DSECONDS=12] [-DLIBRARIES=a|b]
+#         -P run_fuzzer.cmake
+# (LIBRARIES: targets the harness links besides ddnn::ddnn, "|"-separated)
 # 1. checks that CLANG links -fsanitize=fuzzer (else prints "ddnn fuzz: skipped" and succeeds,
 #    which the test's SKIP_REGULAR_EXPRESSION reports as skipped);
 # 2. configures (once) and builds project/ with CLANG into WORK_DIR/build;
@@ -53,7 +55,8 @@ set(build ${WORK_DIR}/build)
 if(NOT EXISTS ${build}/CMakeCache.txt)
   set(args -S ${CMAKE_CURRENT_LIST_DIR}/project -B ${build} -G ${GENERATOR}
       -DCMAKE_CXX_COMPILER=${CLANG} -DCMAKE_BUILD_TYPE=RelWithDebInfo
-      -DDDNN_SOURCE=${DDNN_SOURCE} -DFUZZER_NAME=${NAME} -DFUZZER_SOURCE=${SOURCE})
+      -DDDNN_SOURCE=${DDNN_SOURCE} -DFUZZER_NAME=${NAME} -DFUZZER_SOURCE=${SOURCE}
+      -DFUZZER_LIBRARIES=${LIBRARIES})
   if(MAKE_PROGRAM)
     list(APPEND args -DCMAKE_MAKE_PROGRAM=${MAKE_PROGRAM})
   endif()
