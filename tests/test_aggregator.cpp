@@ -27,7 +27,7 @@ std::array<BitTensor<S>, N> random_bits(std::mt19937& rng) {
 }
 }  // namespace
 
-TEST_CASE("logits: Max and Avg over present devices only; Concat places and fills") {
+TEST_CASE("logits: Max and Avg over present devices only, Concat places and fills") {
   constexpr std::size_t N = 6;
   using S = Vector<3>;
   std::mt19937 rng(1);

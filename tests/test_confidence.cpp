@@ -64,7 +64,7 @@ TEST_CASE("exit rules: entropy exits strictly below T, max probability at or abo
   CHECK_FALSE(MaxProbability::exits(0.89, 0.9));
 }
 
-TEST_CASE("argmax takes the first of equal maxima; bad logits are a ddnn::error") {
+TEST_CASE("argmax takes the first of equal maxima, bad logits are a ddnn::error") {
   CHECK(argmax(std::vector<float>{1.0f, 3.0f, 3.0f, 2.0f}) == 1);
   CHECK_THROWS_AS((void)normalized_entropy(std::vector<float>{1.0f}), ddnn::error);
   CHECK_THROWS_AS((void)normalized_entropy(std::vector<float>{1.0f, NAN}), ddnn::error);

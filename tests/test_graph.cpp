@@ -311,7 +311,7 @@ TEST_CASE("a local exit that concatenates device logits into a dense head") {
   CHECK_THROWS_WITH_AS(concat_exit{params}, doctest::Contains("combining head"), ddnn::error);
 }
 
-TEST_CASE("(a) one device -> cloud; threshold 0 sends everything up, threshold 1 almost nothing") {
+TEST_CASE("(a) one device -> cloud: threshold 0 sends everything up, threshold 1 almost nothing") {
   std::mt19937 rng(13);
   auto params = random_parameters<one_device>(rng, 0.0);
   one_device g(params);

@@ -139,7 +139,7 @@ TEST_CASE("base64: everything but canonical padded base64 is rejected, naming th
   CHECK_ERROR((void)io::base64_decode("Zm9=", "p"), "bits under the padding are set");
 }
 
-TEST_CASE("signs: 8 per byte, LSB first, w >= 0 (-0 included) is +1; decoded as +1/-1") {
+TEST_CASE("signs: 8 per byte, LSB first, w >= 0 (-0 included) is +1, decoded as +1/-1") {
   const std::vector<float> w = {0.5f, -2.0f, 0.0f, -0.0f, -1e-30f, 3.0f, -4.0f, 1e-45f, -7.0f};
   // bits 1 0 1 1 0 1 0 1 | 0  ->  0xad, 0x00
   CHECK(io::encode_signs(w) == b64({0xad, 0x00}));
