@@ -33,6 +33,10 @@ class Presence {
     return std::size_t(std::popcount(bits_ & all(n).bits_));
   }
   [[nodiscard]] constexpr bool none(std::size_t n = 64) const noexcept { return count(n) == 0; }
+  /// Devices [first, first + n) as devices 0 .. n-1: the children of one node of the tier above.
+  [[nodiscard]] constexpr Presence slice(std::size_t first, std::size_t n) const noexcept {
+    return Presence(first >= 64 ? 0 : (bits_ >> first) & all(n).bits_);
+  }
   [[nodiscard]] constexpr std::uint64_t bits() const noexcept { return bits_; }
   /// Throws ddnn::error when a device at or beyond n is marked present.
   void check_within(std::size_t n) const {

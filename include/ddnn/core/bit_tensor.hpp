@@ -3,6 +3,7 @@
 #pragma once
 #include <bit>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -105,5 +106,23 @@ template <ShapeType S, class T>
   pack_signs(values, out);
   return out;
 }
+
+namespace detail {
+/// ORs `count` bits starting at bit 0 of `src` into `dst` starting at bit `offset`.
+inline void copy_bits(const std::uint64_t* src, std::size_t count, std::uint64_t* dst,
+                      std::size_t offset) noexcept {
+  for (std::size_t done = 0; done < count;) {
+    const std::size_t take = count - done < 64 ? count - done : 64;
+    const std::size_t s_word = done / 64, s_bit = done % 64;
+    std::uint64_t chunk = src[s_word] >> s_bit;
+    if (s_bit != 0 && s_bit + take > 64) chunk |= src[s_word + 1] << (64 - s_bit);
+    if (take < 64) chunk &= (std::uint64_t{1} << take) - 1;
+    const std::size_t at = offset + done, d_word = at / 64, d_bit = at % 64;
+    dst[d_word] |= chunk << d_bit;
+    if (d_bit != 0 && d_bit + take > 64) dst[d_word + 1] |= chunk >> (64 - d_bit);
+    done += take;
+  }
+}
+}  // namespace detail
 
 DDNN_END_NAMESPACE

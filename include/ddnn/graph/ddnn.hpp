@@ -409,18 +409,19 @@ class DDNN {
     std::optional<typename Tier::exit::combine_layer> combine_head;  ///< Concat exits only
     double threshold = 0.0;
   };
-  // Avg adds the present nodes' logits before dividing: when the heads' logits are bounded
-  // (binary heads), their sum must stay within float range for every presence.
+  // An exit combines its nodes' logits; when the heads bound their logits (binary heads), what
+  // the combine computes along the way (e.g. Avg's sum before it divides) must stay finite.
   template <class Tier, class Heads>
-  static void require_finite_mean(const Heads& heads, std::size_t t) {
+  static void require_finite_combine(const Heads& heads, std::size_t t) {
     using Head = typename Heads::value_type;
-    if constexpr (std::is_same_v<typename Tier::exit::combine, Aggregator<Avg>> &&
-                  requires(const Head& h) { h.max_abs_logit(); }) {
-      double bound = 0.0;
-      for (const Head& h : heads) bound += h.max_abs_logit();
+    if constexpr (requires(const Head& h) { h.max_abs_logit(); }) {
+      std::array<double, Tier::nodes> bounds{};
+      for (std::size_t n = 0; n < Tier::nodes; ++n) bounds[n] = heads[n].max_abs_logit();
+      const double bound = Tier::exit::combine::kind::intermediate_bound(bounds);
       if (bound > double(std::numeric_limits<float>::max()))
-        detail::fail("tier " + std::to_string(t) + " exit: the sum of its nodes' logits (up to " +
-                     std::to_string(bound) + ") overflows float before Avg divides");
+        detail::fail("tier " + std::to_string(t) + " exit: combining its nodes' logits (" +
+                     std::string(Tier::exit::combine::name) + ") can reach " +
+                     std::to_string(bound) + ", beyond float range");
     }
   }
   template <std::size_t... T>
@@ -448,7 +449,7 @@ class DDNN {
     if constexpr (Tier::has_exit) {
       validate_threshold(p.threshold, "tier " + std::to_string(T) + " exit");
       rt.threshold = p.threshold;
-      require_finite_mean<Tier>(rt.heads, T);
+      require_finite_combine<Tier>(rt.heads, T);
     }
     if constexpr (Tier::exit::concatenates) {
       try {

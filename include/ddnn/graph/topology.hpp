@@ -36,10 +36,11 @@ struct NoExit {
 /// accepts the combined logits at the tier's threshold. Max and Avg combine element-wise;
 /// Concat concatenates (absent nodes' logits are 0) and applies `CombineHead`, e.g.
 /// `Dense<C, Activation::none>`, one per tier, to the N*C values.
-template <class Head, AggregationKind Combine = Max,
-          ConfidenceCriterion Criterion = NormalizedEntropy, class CombineHead = void>
+template <class Head, class Combine = Max, ConfidenceCriterion Criterion = NormalizedEntropy,
+          class CombineHead = void>
 struct Exit {
-  static constexpr bool concatenates = std::is_same_v<Combine, Concat>;
+  static_assert(check_aggregation_kind<Combine>());
+  static constexpr bool concatenates = Combine::concatenates;
   static_assert(!concatenates || !std::is_void_v<CombineHead>,
                 "Exit<Head, Concat, Criterion, CombineHead> requires a combining head over the "
                 "concatenated logits, e.g. Dense<C, Activation::none>");
@@ -80,8 +81,9 @@ struct DeviceTier {
 /// `Count` edge nodes between the tier below and the cloud. Each aggregates an equal,
 /// contiguous share of the nodes below with `Features` (edge e takes nodes [e*k, e*k + k)) and
 /// runs the layers from the previous cut up to `Cut`.
-template <std::size_t Count, AggregationKind Features, std::size_t Cut, class ExitSpec = NoExit>
+template <std::size_t Count, class Features, std::size_t Cut, class ExitSpec = NoExit>
 struct EdgeTier {
+  static_assert(check_aggregation_kind<Features>());
   static_assert(Count >= 1 && Count <= 64, "EdgeTier requires between 1 and 64 edge nodes");
   static_assert(is_exit_spec<ExitSpec>, "EdgeTier's fourth argument must be Exit<...> or NoExit");
   static constexpr TierKind kind = TierKind::edge;
@@ -94,8 +96,9 @@ struct EdgeTier {
 /// The cloud: aggregates everything below with `Features` and runs the rest of the network,
 /// whose last layer produces the logits. It always answers; `Criterion` only reports its
 /// confidence.
-template <AggregationKind Features, ConfidenceCriterion Criterion = NormalizedEntropy>
+template <class Features, ConfidenceCriterion Criterion = NormalizedEntropy>
 struct CloudTier {
+  static_assert(check_aggregation_kind<Features>());
   static constexpr TierKind kind = TierKind::cloud;
   static constexpr std::size_t count = 1;
   using features = Aggregator<Features>;

@@ -142,16 +142,6 @@ constexpr bool any_float_layer(std::index_sequence<I...>) {
   return (false || ... || layer_info<std::tuple_element_t<I, LayerTuple>>::is_float);
 }
 
-template <class Kind>
-constexpr const char* aggregation_name() {
-  if constexpr (std::is_same_v<Kind, Aggregator<Max>>)
-    return "max";
-  else if constexpr (std::is_same_v<Kind, Aggregator<Avg>>)
-    return "avg";
-  else
-    return "concat";
-}
-
 template <class V>
 constexpr const char* value_name() {
   if constexpr (std::is_same_v<V, std::uint8_t>)
@@ -175,11 +165,11 @@ json describe_tier() {
   if constexpr (Tier::kind == TierKind::devices)
     t["aggregate"] = nullptr;
   else
-    t["aggregate"] = aggregation_name<typename Tier::spec::features>();
+    t["aggregate"] = Tier::spec::features::name;
   if constexpr (Tier::has_exit) {
     using Exit = typename Tier::exit;
     t["exit"] = {{"head", describe_layer<typename Exit::head_layer>()},
-                 {"combine", aggregation_name<typename Exit::combine>()},
+                 {"combine", Exit::combine::name},
                  {"criterion", Exit::criterion::name}};
     if constexpr (Exit::concatenates)
       t["exit"]["combine_head"] = describe_layer<typename Exit::combine_layer>();

@@ -178,7 +178,7 @@ class Trainer {
     StepStats stats;
     stats.correct.assign(tier_count, 0);
     std::vector<float> any(rows_);
-    for (std::size_t r = 0; r < rows_; ++r) any[r] = present_[r] != 0 ? 1.0f : 0.0f;
+    for (std::size_t r = 0; r < rows_; ++r) any[r] = present_[r].none() ? 0.0f : 1.0f;
     for (float a : any) stats.samples += a != 0.0f;
     losses<0>(labels, any, stats);
     backward_from<tier_count - 1>(ctx);
@@ -244,11 +244,11 @@ class Trainer {
     std::vector<head_type> heads;
     std::optional<combine_type> combine;
     // one batch
-    std::vector<std::uint64_t> present;  ///< per sample: which nodes of this tier are present
+    std::vector<Presence> present;  ///< per sample: which nodes of this tier are present
     std::vector<Matrix> outputs, node_logits, grad_outputs, grad_node_logits;
     Matrix combined, grad_combined;
-    std::vector<std::vector<std::uint8_t>> feature_winner;  ///< Max over features: child
-    std::vector<std::uint8_t> logit_winner;                 ///< Max exit: node per value
+    std::vector<std::vector<std::uint8_t>> feature_winner;  ///< per node: what backward needs
+    std::vector<std::uint8_t> logit_winner;                 ///< the exit's combine: the same
   };
 
   template <std::size_t T>
@@ -349,22 +349,20 @@ class Trainer {
         for (std::size_t i = 0; i < size; ++i) row[i] = static_cast<float>(values[i]);
       }
     }
-    present_.resize(rows_);
-    for (std::size_t r = 0; r < rows_; ++r) present_[r] = presence[r].bits();
+    present_.assign(presence.begin(), presence.end());
     if (train && options_.device_dropout > 0.0) {
       ddnn::detail::random_stream rng(options_.seed ^ (0x9e3779b97f4a7c15u * (adam_.steps() + 1)));
-      for (std::uint64_t& bits : present_) {
-        std::uint64_t kept = bits;
+      for (Presence& present : present_) {
+        Presence kept = present;
         for (std::size_t d = 0; d < devices; ++d)
-          if ((bits >> d) & 1u)
-            if (double(rng.next() >> 11) * 0x1.0p-53 < options_.device_dropout)
-              kept &= ~(std::uint64_t{1} << d);
-        if (kept == 0 && bits != 0) {  // keep one of the present devices
-          std::size_t pick = std::size_t(rng.next() % std::uint64_t(std::popcount(bits)));
+          if (present[d])
+            if (double(rng.next() >> 11) * 0x1.0p-53 < options_.device_dropout) kept.set(d, false);
+        if (kept.none() && !present.none()) {  // keep one of the present devices
+          std::size_t pick = std::size_t(rng.next() % std::uint64_t(present.count()));
           for (std::size_t d = 0; d < devices; ++d)
-            if ((bits >> d) & 1u && pick-- == 0) kept = std::uint64_t{1} << d;
+            if (present[d] && pick-- == 0) kept = Presence().set(d);
         }
-        bits = kept;
+        present = kept;
       }
     }
   }
@@ -375,16 +373,16 @@ class Trainer {
   void forward_from(const RunContext& ctx) {
     using Tier = tier<T>;
     auto& s = std::get<T>(tiers_);
-    s.present.assign(rows_, 0);
+    s.present.assign(rows_, Presence());
     if constexpr (T == 0) {
       s.present = present_;
     } else {
+      // a node is present when any of its children is
       const auto& below = std::get<T - 1>(tiers_);
       constexpr std::size_t k = Tier::children;
-      const std::uint64_t group = k >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << k) - 1;
       for (std::size_t r = 0; r < rows_; ++r)
         for (std::size_t n = 0; n < Tier::nodes; ++n)
-          if ((below.present[r] >> (n * k)) & group) s.present[r] |= std::uint64_t{1} << n;
+          s.present[r].set(n, !below.present[r].slice(n * k, k).none());
     }
     // Nodes in parallel when there are several (each then runs its chunks serially).
     RunContext node_ctx = ctx;
@@ -413,114 +411,55 @@ class Trainer {
     if constexpr (T + 1 < tier_count) forward_from<T + 1>(ctx);
   }
 
-  // The features tier T's node n receives: the aggregate of its children's outputs, with the
-  // fills of Aggregator (absent: -1 for bits, 0 for floats, in Concat; none present: all fill).
+  // The features tier T's node n receives: its children's outputs combined as the tier's
+  // aggregation kind combines them (with that kind's fills for absent children).
   template <std::size_t T>
   Matrix aggregate(std::size_t n) {
     using Tier = tier<T>;
     using Below = tier<T - 1>;
-    using Agg = typename Tier::spec::features;
+    using Kind = typename Tier::spec::features::kind;
     constexpr std::size_t k = Tier::children;
-    constexpr bool bits = detail::is_bit_tensor<typename Below::output_type>;
-    constexpr float fill = bits ? -1.0f : 0.0f;
-    constexpr std::size_t in_size = Below::output_shape::size;
-    constexpr std::size_t channels = Below::output_shape::channels;
+    constexpr values_layout layout{Below::output_shape::pixels, Below::output_shape::channels};
+    constexpr value_domain domain = detail::is_bit_tensor<typename Below::output_type>
+                                        ? value_domain::sign
+                                        : value_domain::real;
     auto& s = std::get<T>(tiers_);
     const auto& below = std::get<T - 1>(tiers_);
-    const std::size_t first = n * k;
-    auto child_present = [&](std::size_t r, std::size_t j) {
-      return ((below.present[r] >> (first + j)) & 1u) != 0;
-    };
-    if constexpr (Agg::concatenates) {
-      Matrix out = Matrix::Constant(Eigen::Index(rows_), Eigen::Index(in_size * k), fill);
-      for (std::size_t r = 0; r < rows_; ++r)
-        for (std::size_t j = 0; j < k; ++j) {
-          if (!child_present(r, j)) continue;
-          const float* from = below.outputs[first + j].row(Eigen::Index(r)).data();
-          float* to = out.row(Eigen::Index(r)).data();
-          for (std::size_t p = 0; p < in_size / channels; ++p)
-            std::copy_n(from + p * channels, channels, to + (p * k + j) * channels);
-        }
-      return out;
-    } else {
-      Matrix out = Matrix::Constant(Eigen::Index(rows_), Eigen::Index(in_size), fill);
-      auto& winner = s.feature_winner[n];
-      if constexpr (std::is_same_v<Agg, Aggregator<Max>>) winner.assign(rows_ * in_size, 0);
-      for (std::size_t r = 0; r < rows_; ++r) {
-        float* to = out.row(Eigen::Index(r)).data();
-        std::size_t count = 0;
-        for (std::size_t j = 0; j < k; ++j) {
-          if (!child_present(r, j)) continue;
-          const float* from = below.outputs[first + j].row(Eigen::Index(r)).data();
-          for (std::size_t i = 0; i < in_size; ++i) {
-            if (count == 0) {
-              to[i] = from[i];
-              if constexpr (std::is_same_v<Agg, Aggregator<Max>>)
-                winner[r * in_size + i] = std::uint8_t(j);
-            } else if constexpr (std::is_same_v<Agg, Aggregator<Max>>) {
-              if (from[i] > to[i]) to[i] = from[i], winner[r * in_size + i] = std::uint8_t(j);
-            } else {
-              to[i] = to[i] + from[i];
-            }
-          }
-          ++count;
-        }
-        if constexpr (std::is_same_v<Agg, Aggregator<Avg>>) {
-          if (count == 0) continue;
-          for (std::size_t i = 0; i < in_size; ++i) {
-            if constexpr (bits)  // majority, a tie gives +1: the sum of +-1 votes is >= 0
-              to[i] = to[i] >= 0.0f ? 1.0f : -1.0f;
-            else
-              to[i] = to[i] / float(count);
-          }
-        }
-      }
-      return out;
+    Matrix out(Eigen::Index(rows_), Eigen::Index(Kind::output_size(k, layout)));
+    auto& winner = s.feature_winner[n];
+    winner.resize(rows_ * layout.size());
+    std::array<const float*, k> children{};
+    for (std::size_t r = 0; r < rows_; ++r) {
+      for (std::size_t j = 0; j < k; ++j)
+        children[j] = below.outputs[n * k + j].row(Eigen::Index(r)).data();
+      Kind::forward(children, below.present[r].slice(n * k, k), layout, domain,
+                    out.row(Eigen::Index(r)).data(), winner.data() + r * layout.size());
     }
+    return out;
   }
 
-  // A tier's exit: its present nodes' logits combined as Aggregator<Combine> combines them.
+  // A tier's exit: its present nodes' logits combined as its exit's aggregation kind combines
+  // them (Concat then goes through the tier's combining head).
   template <std::size_t T>
   void combine_logits(const RunContext& ctx) {
     using Exit = typename tier<T>::exit;
+    using Kind = typename Exit::combine::kind;
     constexpr std::size_t nodes = tier<T>::nodes;
+    constexpr values_layout layout{1, classes};
     auto& s = std::get<T>(tiers_);
-    if constexpr (Exit::concatenates) {
-      Matrix cat = Matrix::Zero(Eigen::Index(rows_), Eigen::Index(nodes * classes));
-      for (std::size_t r = 0; r < rows_; ++r)
-        for (std::size_t n = 0; n < nodes; ++n)
-          if ((s.present[r] >> n) & 1u)
-            for (std::size_t c = 0; c < classes; ++c)
-              cat(Eigen::Index(r), Eigen::Index(n * classes + c)) =
-                  s.node_logits[n](Eigen::Index(r), Eigen::Index(c));
-      s.combined = s.combine->forward(cat, ctx);
-    } else {
-      constexpr bool is_max = std::is_same_v<typename Exit::combine, Aggregator<Max>>;
-      s.combined = Matrix::Zero(Eigen::Index(rows_), Eigen::Index(classes));
-      s.logit_winner.assign(rows_ * classes, 0);
-      for (std::size_t r = 0; r < rows_; ++r) {
-        float* out = s.combined.row(Eigen::Index(r)).data();
-        std::size_t count = 0;
-        for (std::size_t n = 0; n < nodes; ++n) {
-          if (!((s.present[r] >> n) & 1u)) continue;
-          const float* v = s.node_logits[n].row(Eigen::Index(r)).data();
-          for (std::size_t c = 0; c < classes; ++c) {
-            if (count == 0) {
-              out[c] = v[c];
-              s.logit_winner[r * classes + c] = std::uint8_t(n);
-            } else if constexpr (is_max) {
-              if (v[c] > out[c]) out[c] = v[c], s.logit_winner[r * classes + c] = std::uint8_t(n);
-            } else {
-              out[c] = out[c] + v[c];
-            }
-          }
-          ++count;
-        }
-        if constexpr (!is_max)
-          if (count > 0)
-            for (std::size_t c = 0; c < classes; ++c) out[c] = out[c] / float(count);
-      }
+    Matrix combined(Eigen::Index(rows_), Eigen::Index(Kind::output_size(nodes, layout)));
+    s.logit_winner.resize(rows_ * classes);
+    std::array<const float*, nodes> logits{};
+    for (std::size_t r = 0; r < rows_; ++r) {
+      for (std::size_t n = 0; n < nodes; ++n)
+        logits[n] = s.node_logits[n].row(Eigen::Index(r)).data();
+      Kind::forward(logits, s.present[r], layout, value_domain::real,
+                    combined.row(Eigen::Index(r)).data(), s.logit_winner.data() + r * classes);
     }
+    if constexpr (Exit::concatenates)
+      s.combined = s.combine->forward(combined, ctx);
+    else
+      s.combined = std::move(combined);
   }
 
   // ---- loss -------------------------------------------------------------------------------
@@ -548,7 +487,7 @@ class Trainer {
     if constexpr (Tier::has_exit) {
       for (std::size_t n = 0; n < Tier::nodes; ++n) {
         std::vector<float> rows(rows_);
-        for (std::size_t r = 0; r < rows_; ++r) rows[r] = ((s.present[r] >> n) & 1u) ? 1.0f : 0.0f;
+        for (std::size_t r = 0; r < rows_; ++r) rows[r] = s.present[r][n] ? 1.0f : 0.0f;
         CrossEntropy ce =
             softmax_cross_entropy(s.node_logits[n], labels, options_.node_exit_weight, rows);
         stats.loss += options_.node_exit_weight * ce.loss;
@@ -607,33 +546,20 @@ class Trainer {
   template <std::size_t T>
   void split_exit_gradient(const RunContext& ctx) {
     using Exit = typename tier<T>::exit;
+    using Kind = typename Exit::combine::kind;
     constexpr std::size_t nodes = tier<T>::nodes;
+    constexpr values_layout layout{1, classes};
     auto& s = std::get<T>(tiers_);
-    if constexpr (Exit::concatenates) {
-      const Matrix d_cat = s.combine->backward(s.grad_combined, true, ctx);
-      for (std::size_t r = 0; r < rows_; ++r)
-        for (std::size_t n = 0; n < nodes; ++n)
-          if ((s.present[r] >> n) & 1u)
-            for (std::size_t c = 0; c < classes; ++c)
-              s.grad_node_logits[n](Eigen::Index(r), Eigen::Index(c)) +=
-                  d_cat(Eigen::Index(r), Eigen::Index(n * classes + c));
-    } else {
-      constexpr bool is_max = std::is_same_v<typename Exit::combine, Aggregator<Max>>;
-      for (std::size_t r = 0; r < rows_; ++r) {
-        const std::size_t count = std::size_t(std::popcount(s.present[r]));
-        if (count == 0) continue;
-        for (std::size_t c = 0; c < classes; ++c) {
-          const float g = s.grad_combined(Eigen::Index(r), Eigen::Index(c));
-          if constexpr (is_max) {
-            s.grad_node_logits[s.logit_winner[r * classes + c]](Eigen::Index(r), Eigen::Index(c)) +=
-                g;
-          } else {
-            for (std::size_t n = 0; n < nodes; ++n)
-              if ((s.present[r] >> n) & 1u)
-                s.grad_node_logits[n](Eigen::Index(r), Eigen::Index(c)) += g / float(count);
-          }
-        }
-      }
+    Matrix through_head;
+    if constexpr (Exit::concatenates)
+      through_head = s.combine->backward(s.grad_combined, true, ctx);
+    const Matrix& d = Exit::concatenates ? through_head : s.grad_combined;
+    std::array<float*, nodes> grads{};
+    for (std::size_t r = 0; r < rows_; ++r) {
+      for (std::size_t n = 0; n < nodes; ++n)
+        grads[n] = s.grad_node_logits[n].row(Eigen::Index(r)).data();
+      Kind::backward(grads, s.present[r], layout, d.row(Eigen::Index(r)).data(),
+                     s.logit_winner.data() + r * classes);
     }
   }
 
@@ -642,41 +568,21 @@ class Trainer {
   void distribute(std::size_t n, const Matrix& d) {
     using Tier = tier<T>;
     using Below = tier<T - 1>;
-    using Agg = typename Tier::spec::features;
+    using Kind = typename Tier::spec::features::kind;
     constexpr std::size_t k = Tier::children;
-    constexpr std::size_t in_size = Below::output_shape::size;
-    constexpr std::size_t channels = Below::output_shape::channels;
+    constexpr values_layout layout{Below::output_shape::pixels, Below::output_shape::channels};
     auto& s = std::get<T>(tiers_);
     auto& below = std::get<T - 1>(tiers_);
-    const std::size_t first = n * k;
     for (std::size_t j = 0; j < k; ++j)
-      if (below.grad_outputs[first + j].size() == 0)
-        below.grad_outputs[first + j] = Matrix::Zero(Eigen::Index(rows_), Eigen::Index(in_size));
+      if (below.grad_outputs[n * k + j].size() == 0)
+        below.grad_outputs[n * k + j] =
+            Matrix::Zero(Eigen::Index(rows_), Eigen::Index(layout.size()));
+    std::array<float*, k> grads{};
     for (std::size_t r = 0; r < rows_; ++r) {
-      const std::uint64_t children =
-          (below.present[r] >> first) & (k >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << k) - 1);
-      if (children == 0) continue;
-      const float* from = d.row(Eigen::Index(r)).data();
-      if constexpr (Agg::concatenates) {
-        for (std::size_t j = 0; j < k; ++j) {
-          if (!((children >> j) & 1u)) continue;
-          float* to = below.grad_outputs[first + j].row(Eigen::Index(r)).data();
-          for (std::size_t p = 0; p < in_size / channels; ++p)
-            for (std::size_t c = 0; c < channels; ++c)
-              to[p * channels + c] += from[(p * k + j) * channels + c];
-        }
-      } else if constexpr (std::is_same_v<Agg, Aggregator<Max>>) {
-        for (std::size_t i = 0; i < in_size; ++i)
-          below.grad_outputs[first + s.feature_winner[n][r * in_size + i]](
-              Eigen::Index(r), Eigen::Index(i)) += from[i];
-      } else {  // Avg: the mean's gradient (the majority's, straight through)
-        const float count = float(std::popcount(children));
-        for (std::size_t j = 0; j < k; ++j) {
-          if (!((children >> j) & 1u)) continue;
-          float* to = below.grad_outputs[first + j].row(Eigen::Index(r)).data();
-          for (std::size_t i = 0; i < in_size; ++i) to[i] += from[i] / count;
-        }
-      }
+      for (std::size_t j = 0; j < k; ++j)
+        grads[j] = below.grad_outputs[n * k + j].row(Eigen::Index(r)).data();
+      Kind::backward(grads, below.present[r].slice(n * k, k), layout, d.row(Eigen::Index(r)).data(),
+                     s.feature_winner[n].data() + r * layout.size());
     }
   }
 
@@ -689,7 +595,7 @@ class Trainer {
     if constexpr (Tier::has_exit || Tier::is_cloud) {
       for (std::size_t r = 0; r < out.size(); ++r) {
         auto& e = out[r].tiers[T];
-        if (s.present[r] == 0) continue;
+        if (s.present[r].none()) continue;
         e.answered = true;
         const float* row = s.combined.row(Eigen::Index(r)).data();
         std::copy_n(row, classes, e.logits.begin());
@@ -727,7 +633,7 @@ class Trainer {
   }();
   std::size_t rows_ = 0;
   std::vector<Matrix> device_inputs_;
-  std::vector<std::uint64_t> present_;
+  std::vector<Presence> present_;
 };
 
 }  // namespace train
