@@ -107,6 +107,12 @@ template <ShapeType S, class T>
   return out;
 }
 
+/// Whether T is a BitTensor (of any shape).
+template <class T>
+inline constexpr bool is_bit_tensor = false;
+template <ShapeType S>
+inline constexpr bool is_bit_tensor<BitTensor<S>> = true;
+
 namespace detail {
 /// ORs `count` bits starting at bit 0 of `src` into `dst` starting at bit `offset`.
 inline void copy_bits(const std::uint64_t* src, std::size_t count, std::uint64_t* dst,

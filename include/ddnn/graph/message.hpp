@@ -30,11 +30,6 @@
 
 DDNN_BEGIN_NAMESPACE
 
-template <class T>
-inline constexpr bool is_bit_tensor = false;
-template <ShapeType S>
-inline constexpr bool is_bit_tensor<BitTensor<S>> = true;
-
 /// Bytes a feature map takes on a link: bits packed densely (no per-pixel word padding), or
 /// float32 values.
 template <class Features>

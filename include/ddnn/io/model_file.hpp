@@ -24,6 +24,8 @@
 #include "ddnn/graph/ddnn.hpp"
 #include "ddnn/io/atomic_file.hpp"
 #include "ddnn/io/json_codec.hpp"
+#include "ddnn/io/model_test_vectors.hpp"
+#include "ddnn/io/model_topology.hpp"
 #include "ddnn/io/parameters_json.hpp"
 #include "ddnn/layers/binary_conv.hpp"
 #include "ddnn/layers/binary_dense.hpp"
@@ -34,186 +36,7 @@
 
 DDNN_BEGIN_NAMESPACE
 
-inline constexpr int model_format_version = 1;
-
 namespace detail {
-using nlohmann::json;
-
-template <ShapeType S>
-json shape_json() {
-  return json::array({S::height, S::width, S::channels});
-}
-template <class Pool>
-json pool_json() {
-  return json::array({Pool::kernel, Pool::stride, Pool::pad});
-}
-template <class Spec>
-json window_json(const char* kind) {
-  return {{"kind", kind},           {"filters", Spec::filters},
-          {"kernel", Spec::kernel}, {"stride", Spec::stride},
-          {"pad", Spec::pad},       {"pool", pool_json<typename Spec::pool>()}};
-}
-
-// What the model file says about each kind of bound layer: its description, how its weights
-// are stored, and what its parameters must hold.
-template <class Layer>
-struct layer_info;
-
-template <ShapeType In, class Spec>
-struct layer_info<FirstConvLayer<In, Spec>> {
-  static constexpr const char* kind = "FirstConv";
-  static constexpr bool is_float = false;
-  static json describe() { return window_json<Spec>(kind); }
-  static ConvExpectation expect() {
-    return {FirstConvLayer<In, Spec>::weight_count, Spec::filters, WeightEncoding::signs};
-  }
-};
-template <ShapeType In, class Spec>
-struct layer_info<BinaryConvLayer<In, Spec>> {
-  static constexpr const char* kind = "BinaryConv";
-  static constexpr bool is_float = false;
-  static json describe() { return window_json<Spec>(kind); }
-  static ConvExpectation expect() {
-    return {Spec::filters * Spec::kernel * Spec::kernel * In::channels, Spec::filters,
-            WeightEncoding::signs};
-  }
-};
-template <ShapeType In, class Spec>
-struct layer_info<ConvLayer<In, Spec>> {
-  static constexpr const char* kind = "Conv";
-  static constexpr bool is_float = true;
-  static json describe() { return window_json<Spec>(kind); }
-  static ConvExpectation expect() {
-    return {Spec::filters * Spec::kernel * Spec::kernel * In::channels, Spec::filters,
-            WeightEncoding::floats};
-  }
-};
-template <ShapeType In, class Spec>
-struct layer_info<BinaryDenseLayer<In, Spec>> {
-  static constexpr const char* kind = "BinaryDense";
-  static constexpr bool is_float = false;
-  static json describe() {
-    return {{"kind", kind},
-            {"outputs", Spec::outputs},
-            {"output", Spec::produces_logits ? "logits" : "bits"}};
-  }
-  static DenseExpectation expect() {
-    return {Spec::outputs * In::size, Spec::outputs, Spec::produces, WeightEncoding::signs};
-  }
-};
-template <ShapeType In, class Spec>
-struct layer_info<DenseLayer<In, Spec>> {
-  static constexpr const char* kind = "Dense";
-  static constexpr bool is_float = true;
-  static json describe() {
-    return {{"kind", kind},
-            {"outputs", Spec::outputs},
-            {"output", Spec::produces_logits ? "logits" : "relu"}};
-  }
-  static DenseExpectation expect() {
-    return {Spec::outputs * In::size, Spec::outputs,
-            Spec::produces_logits ? Output::logits : Output::bits, WeightEncoding::floats};
-  }
-};
-template <ShapeType In, class Pool>
-struct layer_info<MaxPoolLayer<In, Pool>> {
-  static constexpr const char* kind = "MaxPool";
-  static constexpr bool is_float = false;
-  static json describe() { return {{"kind", kind}, {"pool", pool_json<Pool>()}}; }
-  static NoParameters expect() { return {}; }
-};
-
-/// A layer's description with the shapes it was bound to.
-template <class Layer>
-json describe_layer() {
-  json d = layer_info<Layer>::describe();
-  d["input"] = shape_json<typename Layer::input_shape>();
-  d["output"] = shape_json<typename Layer::output_shape>();
-  return d;
-}
-
-template <class LayerTuple, std::size_t... I>
-json describe_layers(std::index_sequence<I...>) {
-  return json::array({describe_layer<std::tuple_element_t<I, LayerTuple>>()...});
-}
-
-template <class LayerTuple, std::size_t... I>
-constexpr bool any_float_layer(std::index_sequence<I...>) {
-  return (false || ... || layer_info<std::tuple_element_t<I, LayerTuple>>::is_float);
-}
-
-template <class V>
-constexpr const char* value_name() {
-  if constexpr (std::is_same_v<V, std::uint8_t>)
-    return "uint8";
-  else if constexpr (std::is_same_v<V, std::int8_t>)
-    return "int8";
-  else
-    return "float32";
-}
-
-template <class Tier>
-json describe_tier() {
-  using LayerTuple = typename Tier::section::layer_types;
-  json t = {{"kind", Tier::kind == TierKind::devices ? "devices"
-                     : Tier::kind == TierKind::edge  ? "edge"
-                                                     : "cloud"},
-            {"nodes", Tier::nodes},
-            {"cut", Tier::end},
-            {"layers", describe_layers<LayerTuple>(
-                           std::make_index_sequence<std::tuple_size_v<LayerTuple>>{})}};
-  if constexpr (Tier::kind == TierKind::devices)
-    t["aggregate"] = nullptr;
-  else
-    t["aggregate"] = Tier::spec::features::name;
-  if constexpr (Tier::has_exit) {
-    using Exit = typename Tier::exit;
-    t["exit"] = {{"head", describe_layer<typename Exit::head_layer>()},
-                 {"combine", Exit::combine::name},
-                 {"criterion", Exit::criterion::name}};
-    if constexpr (Exit::concatenates)
-      t["exit"]["combine_head"] = describe_layer<typename Exit::combine_layer>();
-  } else if constexpr (Tier::is_cloud) {
-    t["exit"] = {{"criterion", Tier::spec::criterion::name}};
-  } else {
-    t["exit"] = nullptr;
-  }
-  return t;
-}
-
-/// Throws at the first place where `file` differs from `expected`, naming it.
-inline void require_same(const json& expected, const json& file, const std::string& path) {
-  auto differ = [&](const std::string& what) {
-    fail("model file does not match the graph type at " + path + ": " + what);
-  };
-  if (expected.type() != file.type())
-    differ(std::string("the file has ") + file.type_name() + ", the graph type has " +
-           expected.type_name() + " " + expected.dump());
-  if (expected.is_object()) {
-    for (const auto& [key, value] : expected.items()) {
-      const auto it = file.find(key);
-      if (it == file.end()) differ("the file lacks \"" + key + "\" (" + value.dump() + ")");
-      std::string sub = path + "." + key;
-      require_same(value, *it, sub);
-    }
-    for (const auto& [key, value] : file.items())
-      if (!expected.contains(key)) differ("the file has an unknown member \"" + key + "\"");
-  } else if (expected.is_array()) {
-    if (expected.size() != file.size())
-      differ("the file has " + std::to_string(file.size()) + " entries, the graph type has " +
-             std::to_string(expected.size()));
-    for (std::size_t i = 0; i < expected.size(); ++i) {
-      std::string sub = path + "[" + std::to_string(i) + "]";
-      if (expected[i].is_object() && expected[i].contains("kind") &&
-          expected[i]["kind"].is_string())
-        sub += " (" + expected[i]["kind"].get<std::string>() + ")";
-      require_same(expected[i], file[i], sub);
-    }
-  } else if (expected != file) {
-    differ("the file has " + file.dump() + ", the graph type has " + expected.dump());
-  }
-}
-
 template <class LayerTuple, std::size_t... I>
 json save_layers(const auto& parameters, std::index_sequence<I...>) {
   json out = json::array();
@@ -248,83 +71,7 @@ void load_layers(const json& value, Parameters& parameters, const std::string& p
       ...);
 }
 
-template <class Tier>
-constexpr bool tier_has_float_layers() {
-  using LayerTuple = typename Tier::section::layer_types;
-  bool any = any_float_layer<LayerTuple>(std::make_index_sequence<std::tuple_size_v<LayerTuple>>{});
-  if constexpr (Tier::has_exit) any = any || layer_info<typename Tier::exit::head_layer>::is_float;
-  if constexpr (Tier::exit::concatenates)
-    any = any || layer_info<typename Tier::exit::combine_layer>::is_float;
-  return any;
-}
-
-// Plain function templates over index packs: a fold over immediately invoked lambdas here was
-// evaluated as false by clang 14, so clang builds compared float logits bit for bit.
-template <class Graph, std::size_t... T>
-constexpr bool any_tier_has_float_layers(std::index_sequence<T...>) {
-  return (false || ... || tier_has_float_layers<typename Graph::template tier<T>>());
-}
-
-/// Whether any layer of the graph (sections, exit heads, combining heads) computes in float.
-template <class Graph>
-inline constexpr bool graph_has_float_layers =
-    any_tier_has_float_layers<Graph>(std::make_index_sequence<Graph::tier_count>{});
-
-template <class Graph>
-std::vector<std::uint8_t> input_bytes(const typename Graph::inputs_type& inputs) {
-  using V = typename Graph::sensor::value_type;
-  std::vector<std::uint8_t> bytes;
-  for (const auto& t : inputs)
-    for (V v : t.values()) {
-      if constexpr (std::is_same_v<V, float>) {
-        const auto b = std::bit_cast<std::uint32_t>(v);
-        for (int i = 0; i < 4; ++i) bytes.push_back(std::uint8_t(b >> (8 * i)));
-      } else {
-        bytes.push_back(std::uint8_t(v));
-      }
-    }
-  return bytes;
-}
-
-template <class Graph>
-typename Graph::inputs_type inputs_from(const std::vector<std::uint8_t>& bytes,
-                                        const std::string& path) {
-  using V = typename Graph::sensor::value_type;
-  constexpr std::size_t per_device = Graph::input_type::shape::size;
-  if (bytes.size() != Graph::devices * per_device * sizeof(V))
-    fail(path + ": expected " + std::to_string(Graph::devices * per_device * sizeof(V)) +
-         " bytes of sensor input, got " + std::to_string(bytes.size()));
-  typename Graph::inputs_type inputs;
-  std::size_t at = 0;
-  for (auto& t : inputs)
-    for (V& v : t.values()) {
-      if constexpr (std::is_same_v<V, float>) {
-        std::uint32_t b = 0;
-        for (int i = 0; i < 4; ++i) b |= std::uint32_t{bytes[at++]} << (8 * i);
-        v = std::bit_cast<float>(b);
-        if (!std::isfinite(v)) fail(path + ": sensor input has a NaN or Inf value");
-      } else {
-        v = V(bytes[at++]);
-      }
-    }
-  return inputs;
-}
 }  // namespace detail
-
-/// The topology a graph type writes into (and requires of) a model file.
-template <class Graph>
-[[nodiscard]] nlohmann::json model_topology() {
-  nlohmann::json tiers = nlohmann::json::array();
-  [&]<std::size_t... T>(std::index_sequence<T...>) {
-    (tiers.push_back(detail::describe_tier<typename Graph::template tier<T>>()), ...);
-  }
-  (std::make_index_sequence<Graph::tier_count>{});
-  return {{"sensor",
-           {{"shape", detail::shape_json<typename Graph::input_type::shape>()},
-            {"value", detail::value_name<typename Graph::sensor::value_type>()}}},
-          {"classes", Graph::classes},
-          {"tiers", tiers}};
-}
 
 /// A model file for `graph` as JSON, with one embedded test vector per (inputs, presence) pair:
 /// the graph's own answer to it, which loading replays.
@@ -368,16 +115,7 @@ template <class Graph>
   }
   (std::make_index_sequence<Graph::tier_count>{});
 
-  json vectors = json::array();
-  for (std::size_t i = 0; i < inputs.size(); ++i) {
-    const auto r = graph.infer(inputs[i], presence[i]);
-    vectors.push_back({{"presence", presence[i].bits()},
-                       {"inputs", io::base64_encode(detail::input_bytes<Graph>(inputs[i]))},
-                       {"answered", r.answered},
-                       {"exit_tier", r.exit_tier},
-                       {"predicted", r.predicted},
-                       {"logits", io::encode_floats(r.logits.values(), "logits")}});
-  }
+  json vectors = detail::test_vectors_to_json(graph, inputs, presence);
   return {{"format", "ddnn-model"},
           {"version", model_format_version},
           {"topology", model_topology<Graph>()},
@@ -456,51 +194,7 @@ template <class Graph>
 
     Graph graph(p, isa);
 
-    // Float layers sum in Eigen's order, which may differ between builds in the last bits;
-    // binary graphs must reproduce their test vectors exactly.
-    constexpr bool exact = !detail::graph_has_float_layers<Graph>;
-    const json& vectors = io::require_array(file, "test_vectors", "model");
-    for (std::size_t i = 0; i < vectors.size(); ++i) {
-      const std::string at = "test_vectors[" + std::to_string(i) + "]";
-      const json& v = vectors[i];
-      io::require_object(v, at);
-      io::reject_unknown_keys(
-          v, {"presence", "inputs", "answered", "exit_tier", "predicted", "logits"}, at);
-      const json& bits = io::require(v, "presence", at);
-      if (!bits.is_number_unsigned()) detail::fail(at + ".presence: expected an unsigned integer");
-      const Presence present(bits.get<std::uint64_t>());
-      present.check_within(Graph::devices);
-      const auto inputs = detail::inputs_from<Graph>(
-          io::base64_decode(io::require_string(v, "inputs", at), at + ".inputs"), at + ".inputs");
-      const auto r = graph.infer(inputs, present);
-      auto mismatch = [&](const std::string& what) {
-        detail::fail("model file " + at + " does not reproduce: " + what);
-      };
-      if (r.answered != io::require_bool(v, "answered", at))
-        mismatch(std::string("the graph ") + (r.answered ? "answers" : "does not answer"));
-      // An unanswered vector still carries the (all-zero) answer fields, checked exactly like
-      // the others: a file that says nothing true there is damaged, not "unanswered".
-      const std::size_t tier = io::require_size(v, "exit_tier", at);
-      if (r.exit_tier != tier)
-        mismatch("exit tier " + std::to_string(r.exit_tier) + ", the file says " +
-                 std::to_string(tier));
-      const std::size_t predicted = io::require_size(v, "predicted", at);
-      if (r.predicted != predicted)
-        mismatch("class " + std::to_string(r.predicted) + ", the file says " +
-                 std::to_string(predicted));
-      const std::vector<float> logits =
-          io::decode_floats(io::require_string(v, "logits", at), Graph::classes, at + ".logits");
-      for (std::size_t c = 0; c < Graph::classes; ++c) {
-        const float got = r.logits[c], want = logits[c];
-        const bool same =
-            exact || !r.answered
-                ? std::bit_cast<std::uint32_t>(got) == std::bit_cast<std::uint32_t>(want)
-                : std::abs(got - want) <= 1e-4f * (1.0f + std::abs(want));
-        if (!same)
-          mismatch("logit " + std::to_string(c) + " is " + json(got).dump() + ", the file says " +
-                   json(want).dump());
-      }
-    }
+    detail::replay_test_vectors(graph, io::require_array(file, "test_vectors", "model"));
     return graph;
   });
 }

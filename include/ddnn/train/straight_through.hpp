@@ -48,9 +48,9 @@ template <class DerivedX, class DerivedG>
                     std::is_same_v<typename DerivedG::Scalar, float>,
                 "sign_backward: float values only");
   if (x.rows() != grad.rows() || x.cols() != grad.cols())
-    detail::fail("sign_backward: input is " + std::to_string(x.rows()) + "x" +
-                 std::to_string(x.cols()) + ", gradient " + std::to_string(grad.rows()) + "x" +
-                 std::to_string(grad.cols()));
+    ddnn::detail::fail("sign_backward: input is " + std::to_string(x.rows()) + "x" +
+                       std::to_string(x.cols()) + ", gradient " + std::to_string(grad.rows()) +
+                       "x" + std::to_string(grad.cols()));
   return x.derived()
       .binaryExpr(grad.derived(), [](float v, float g) { return sign_backward(v, g); })
       .eval();
@@ -61,9 +61,9 @@ template <class DerivedX, class DerivedG>
 /// ddnn::error (leaving the weights unchanged) for a bad range or a non-finite weight, which a
 /// clamp would otherwise hide or keep.
 inline void clip_weights(std::span<float> weights, float lo = -1.0f, float hi = 1.0f) {
-  detail::require_clip_range(lo, hi);
+  ddnn::detail::require_clip_range(lo, hi);
   for (float w : weights)
-    if (!std::isfinite(w)) detail::fail("clip_weights: weights must be finite");
+    if (!std::isfinite(w)) ddnn::detail::fail("clip_weights: weights must be finite");
   for (float& w : weights) w = w < lo ? lo : (w > hi ? hi : w);
 }
 
@@ -71,8 +71,8 @@ inline void clip_weights(std::span<float> weights, float lo = -1.0f, float hi = 
 template <class Derived>
 void clip_weights(Eigen::DenseBase<Derived>& weights, float lo = -1.0f, float hi = 1.0f) {
   static_assert(std::is_same_v<typename Derived::Scalar, float>, "clip_weights: float values only");
-  detail::require_clip_range(lo, hi);
-  if (!weights.derived().allFinite()) detail::fail("clip_weights: weights must be finite");
+  ddnn::detail::require_clip_range(lo, hi);
+  if (!weights.derived().allFinite()) ddnn::detail::fail("clip_weights: weights must be finite");
   weights.derived() =
       weights.derived().unaryExpr([lo, hi](float w) { return w < lo ? lo : (w > hi ? hi : w); });
 }

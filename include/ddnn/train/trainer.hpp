@@ -78,13 +78,6 @@ struct SimulatedSample {
   double measure = 0.0;
 };
 
-namespace detail {
-template <class X>
-inline constexpr bool is_bit_tensor = false;
-template <ShapeType S>
-inline constexpr bool is_bit_tensor<BitTensor<S>> = true;
-}  // namespace detail
-
 /// Trains the graph type `Graph` (a DDNN<...>): one float simulation of every device, edge node
 /// and the cloud with their exits; step() is one Adam step of the joint loss.
 template <class Graph>
@@ -420,9 +413,8 @@ class Trainer {
     using Kind = typename Tier::spec::features::kind;
     constexpr std::size_t k = Tier::children;
     constexpr values_layout layout{Below::output_shape::pixels, Below::output_shape::channels};
-    constexpr value_domain domain = detail::is_bit_tensor<typename Below::output_type>
-                                        ? value_domain::sign
-                                        : value_domain::real;
+    constexpr value_domain domain =
+        ddnn::is_bit_tensor<typename Below::output_type> ? value_domain::sign : value_domain::real;
     auto& s = std::get<T>(tiers_);
     const auto& below = std::get<T - 1>(tiers_);
     Matrix out(Eigen::Index(rows_), Eigen::Index(Kind::output_size(k, layout)));

@@ -1,0 +1,94 @@
+// Trainable<Layer>: the training-time twin of an inference layer type, specialised per layer
+// kind in the trainable_<kind>.hpp headers; TrainableChain<Layers>: a section's layers in order.
+#pragma once
+#include <cstddef>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <vector>
+
+#include "ddnn/graph/random_parameters.hpp"
+#include "ddnn/train/run_context.hpp"
+
+DDNN_BEGIN_NAMESPACE
+namespace train {
+
+using float_math::Matrix;
+
+namespace detail {
+template <class Layer>
+struct always_false : std::false_type {};
+}  // namespace detail
+
+/// The trainable twin of a bound layer type; specialised below for every layer kind.
+template <class Layer>
+class Trainable {
+  static_assert(detail::always_false<Layer>::value,
+                "Trainable: this layer type has no training implementation (supported: "
+                "FirstConv, BinaryConv, BinaryDense, MaxPool, Conv, Dense)");
+};
+
+/// The trainable twin of a Section's layer tuple.
+template <class LayerTuple>
+class TrainableChain;
+template <class... Layers>
+class TrainableChain<std::tuple<Layers...>> {
+ public:
+  static constexpr std::size_t size = sizeof...(Layers);
+  using parameters_type = std::tuple<typename Trainable<Layers>::parameters_type...>;
+
+  explicit TrainableChain(ddnn::detail::random_stream& r) : layers_(make(r)) {}
+
+  [[nodiscard]] Matrix forward(const Matrix& x, const RunContext& ctx) {
+    return forward_from<0>(x, ctx);
+  }
+  /// Returns d input when `need_dx`, else an empty matrix.
+  [[nodiscard]] Matrix backward(const Matrix& d, bool need_dx, const RunContext& ctx) {
+    return backward_from<size - 1>(d, need_dx, ctx);
+  }
+  void parameters(std::vector<ParameterRef>& out, const std::string& prefix) {
+    std::size_t i = 0;
+    std::apply(
+        [&](auto&... layer) {
+          ((layer.parameters(out, prefix + "layers[" + std::to_string(i++) + "]."), ...));
+        },
+        layers_);
+  }
+  void zero_grad() {
+    std::apply([](auto&... layer) { (layer.zero_grad(), ...); }, layers_);
+  }
+  [[nodiscard]] parameters_type exported() const {
+    return std::apply([](const auto&... layer) { return parameters_type(layer.exported()...); },
+                      layers_);
+  }
+  template <std::size_t I>
+  [[nodiscard]] auto& layer() noexcept {
+    return std::get<I>(layers_);
+  }
+
+ private:
+  // Layers are built in order so that their random draws follow the network's order.
+  static std::tuple<Trainable<Layers>...> make(ddnn::detail::random_stream& r) {
+    return std::tuple<Trainable<Layers>...>{Trainable<Layers>(r)...};
+  }
+  template <std::size_t I>
+  Matrix forward_from(const Matrix& x, const RunContext& ctx) {
+    Matrix y = std::get<I>(layers_).forward(x, ctx.with_stream(I));
+    if constexpr (I + 1 == size)
+      return y;
+    else
+      return forward_from<I + 1>(y, ctx);
+  }
+  template <std::size_t I>
+  Matrix backward_from(const Matrix& d, bool need_dx, const RunContext& ctx) {
+    if constexpr (I == 0)
+      return std::get<0>(layers_).backward(d, need_dx, ctx);
+    else
+      return backward_from<I - 1>(std::get<I>(layers_).backward(d, true, ctx), need_dx, ctx);
+  }
+
+  std::tuple<Trainable<Layers>...> layers_;
+};
+
+}  // namespace train
+DDNN_END_NAMESPACE

@@ -1,0 +1,224 @@
+// The pieces the trainable layers share: Glorot initialisation, the inverse of im2col, max-pool
+// with its argmax, the conv GEMMs with their backward pass, and a conv block's trained state.
+#pragma once
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "ddnn/graph/random_parameters.hpp"
+#include "ddnn/layers/conv.hpp"
+#include "ddnn/train/batchnorm_train.hpp"
+#include "ddnn/train/run_context.hpp"
+#include "ddnn/train/straight_through.hpp"
+
+DDNN_BEGIN_NAMESPACE
+namespace train {
+
+using float_math::Matrix;
+using float_math::window_geometry;
+
+namespace detail {
+
+/// Uniform in [-a, a) with a = sqrt(6 / (fan_in + fan_out)) (Glorot), at most 1.
+inline void glorot(Matrix& w, std::size_t fan_in, std::size_t fan_out,
+                   ddnn::detail::random_stream& r) {
+  const float a = std::min(1.0f, float(std::sqrt(6.0 / double(fan_in + fan_out))));
+  for (Eigen::Index i = 0; i < w.size(); ++i) w.data()[i] = a * r.symmetric();
+}
+
+inline Matrix signs_of(const Matrix& w) { return sign_forward(w); }
+
+/// The inverse of float_math::im2col: adds each patch value back to the input position it came
+/// from (padded taps have none).
+inline void col2im_add(const float* patches, const window_geometry& g, float* sample) noexcept {
+  const std::size_t c = g.channels, k = g.kernel;
+  for (std::size_t oy = 0; oy < g.out_h; ++oy)
+    for (std::size_t ox = 0; ox < g.out_w; ++ox)
+      for (std::size_t ky = 0; ky < k; ++ky) {
+        const std::ptrdiff_t y = std::ptrdiff_t(oy * g.stride + ky) - std::ptrdiff_t(g.pad);
+        for (std::size_t kx = 0; kx < k; ++kx, patches += c) {
+          const std::ptrdiff_t x = std::ptrdiff_t(ox * g.stride + kx) - std::ptrdiff_t(g.pad);
+          if (y < 0 || y >= std::ptrdiff_t(g.in_h) || x < 0 || x >= std::ptrdiff_t(g.in_w))
+            continue;
+          float* to = sample + (std::size_t(y) * g.in_w + std::size_t(x)) * c;
+          for (std::size_t j = 0; j < c; ++j) to[j] += patches[j];
+        }
+      }
+}
+
+/// One sample's max-pool that also records, per output value, the input pixel that won (the
+/// first in window order on ties; padded taps never win).
+inline void max_pool_argmax(const float* in, const window_geometry& g, float* out,
+                            std::int32_t* arg) noexcept {
+  const std::size_t c = g.channels;
+  for (std::size_t py = 0; py < g.out_h; ++py)
+    for (std::size_t px = 0; px < g.out_w; ++px, out += c, arg += c) {
+      std::fill_n(out, c, -std::numeric_limits<float>::infinity());
+      std::fill_n(arg, c, -1);
+      for (std::size_t ky = 0; ky < g.kernel; ++ky) {
+        const std::ptrdiff_t y = std::ptrdiff_t(py * g.stride + ky) - std::ptrdiff_t(g.pad);
+        if (y < 0 || y >= std::ptrdiff_t(g.in_h)) continue;
+        for (std::size_t kx = 0; kx < g.kernel; ++kx) {
+          const std::ptrdiff_t x = std::ptrdiff_t(px * g.stride + kx) - std::ptrdiff_t(g.pad);
+          if (x < 0 || x >= std::ptrdiff_t(g.in_w)) continue;
+          const auto pixel = std::int32_t(std::size_t(y) * g.in_w + std::size_t(x));
+          const float* i = in + std::size_t(pixel) * c;
+          for (std::size_t j = 0; j < c; ++j)
+            if (i[j] > out[j] || arg[j] < 0) out[j] = i[j], arg[j] = pixel;
+        }
+      }
+    }
+}
+
+/// Pooling with its backward pass over a batch.
+class PoolTrainer {
+ public:
+  explicit PoolTrainer(window_geometry g) : g_(g) {}
+
+  [[nodiscard]] Matrix forward(const Matrix& x, const RunContext& ctx) {
+    const std::size_t out_size = g_.out_pixels() * g_.channels;
+    Matrix out(x.rows(), Eigen::Index(out_size));
+    if (ctx.train) arg_.resize(std::size_t(x.rows()) * out_size);
+    ctx.for_chunks(std::size_t(x.rows()), [&](std::size_t b, std::size_t e, std::size_t) {
+      for (std::size_t r = b; r < e; ++r) {
+        if (ctx.train)
+          max_pool_argmax(x.row(Eigen::Index(r)).data(), g_, out.row(Eigen::Index(r)).data(),
+                          arg_.data() + r * out_size);
+        else
+          float_math::max_pool(x.row(Eigen::Index(r)).data(), g_, out.row(Eigen::Index(r)).data());
+      }
+    });
+    return out;
+  }
+
+  /// The gradient w.r.t. the pool's input: each output's gradient goes to its winner.
+  [[nodiscard]] Matrix backward(const Matrix& d, const RunContext& ctx) const {
+    const std::size_t out_size = g_.out_pixels() * g_.channels, c = g_.channels;
+    Matrix dx = Matrix::Zero(d.rows(), Eigen::Index(g_.in_size()));
+    ctx.for_chunks(std::size_t(d.rows()), [&](std::size_t b, std::size_t e, std::size_t) {
+      for (std::size_t r = b; r < e; ++r) {
+        const float* dr = d.row(Eigen::Index(r)).data();
+        float* to = dx.row(Eigen::Index(r)).data();
+        const std::int32_t* a = arg_.data() + r * out_size;
+        for (std::size_t i = 0; i < out_size; ++i) to[std::size_t(a[i]) * c + i % c] += dr[i];
+      }
+    });
+    return dx;
+  }
+
+  [[nodiscard]] const window_geometry& geometry() const noexcept { return g_; }
+
+ private:
+  window_geometry g_;
+  std::vector<std::int32_t> arg_;
+};
+
+/// The convolution part shared by binary and float conv layers: im2col + one GEMM per chunk,
+/// and the two GEMMs of its backward pass.
+class ConvCore {
+ public:
+  explicit ConvCore(window_geometry g) : g_(g) {}
+
+  /// Sums (rows x out_pixels * filters) of x against `w` (filters x patch). With
+  /// `exact_rows`, each row is computed as float_math::conv computes it (the float layers'
+  /// inference arithmetic); otherwise as one GEMM per chunk (patches kept for backward).
+  [[nodiscard]] Matrix forward(const Matrix& x, const Matrix& w, const RunContext& ctx,
+                               bool exact_rows) {
+    const auto n = std::size_t(x.rows());
+    const auto pixels = g_.out_pixels(), depth = g_.patch_size();
+    const auto filters = std::size_t(w.rows());
+    if (exact_rows) return float_math::conv(x, g_, w);
+    patches_.resize(Eigen::Index(n * pixels), Eigen::Index(depth));
+    Matrix sums(Eigen::Index(n), Eigen::Index(pixels * filters));
+    ctx.for_chunks(n, [&](std::size_t b, std::size_t e, std::size_t) {
+      for (std::size_t r = b; r < e; ++r)
+        float_math::im2col(x.row(Eigen::Index(r)).data(), g_,
+                           patches_.row(Eigen::Index(r * pixels)).data());
+      const auto rows = Eigen::Index((e - b) * pixels);
+      Eigen::Map<Matrix> out(sums.row(Eigen::Index(b)).data(), rows, Eigen::Index(filters));
+      out.noalias() = patches_.middleRows(Eigen::Index(b * pixels), rows) * w.transpose();
+    });
+    return sums;
+  }
+
+  /// From d sums (rows x out_pixels * filters): adds d w to `grad_w` (partials summed in chunk
+  /// order) and, when asked, returns d x (else an empty matrix).
+  [[nodiscard]] Matrix backward(const Matrix& d, const Matrix& w, Matrix& grad_w, bool need_dx,
+                                const RunContext& ctx) const {
+    const auto n = std::size_t(d.rows());
+    const auto pixels = g_.out_pixels();
+    const auto filters = Eigen::Index(w.rows());
+    std::vector<Matrix> partial(RunContext::chunks);
+    Matrix dx;
+    if (need_dx) dx = Matrix::Zero(Eigen::Index(n), Eigen::Index(g_.in_size()));
+    ctx.for_chunks(n, [&](std::size_t b, std::size_t e, std::size_t c) {
+      const auto rows = Eigen::Index((e - b) * pixels);
+      const Eigen::Map<const Matrix> dsum(d.row(Eigen::Index(b)).data(), rows, filters);
+      const auto patches = patches_.middleRows(Eigen::Index(b * pixels), rows);
+      partial[c].noalias() = dsum.transpose() * patches;
+      if (!need_dx) return;
+      Matrix dpatches = dsum * w;
+      for (std::size_t r = b; r < e; ++r)
+        col2im_add(dpatches.row(Eigen::Index((r - b) * pixels)).data(), g_,
+                   dx.row(Eigen::Index(r)).data());
+    });
+    for (const Matrix& p : partial)
+      if (p.size() != 0) grad_w += p;
+    return dx;
+  }
+
+  [[nodiscard]] const window_geometry& geometry() const noexcept { return g_; }
+
+ private:
+  window_geometry g_;
+  Matrix patches_;
+};
+
+/// A conv block's trained values: filters x patch weights with their gradient, and a BatchNorm
+/// per filter.
+struct ConvState {
+  ConvState(std::size_t filters, std::size_t patch, ddnn::detail::random_stream& r,
+            std::size_t fan_out)
+      : weights(Eigen::Index(filters), Eigen::Index(patch)),
+        grad(Matrix::Zero(weights.rows(), weights.cols())),
+        bn(filters) {
+    glorot(weights, patch, fan_out, r);
+  }
+  /// `clip`: binary shadow weights, kept in [-1, 1].
+  void parameters(std::vector<ParameterRef>& out, const std::string& prefix, bool clip) {
+    out.push_back({prefix + "weights",
+                   {weights.data(), std::size_t(weights.size())},
+                   {grad.data(), std::size_t(grad.size())},
+                   clip});
+    out.push_back({prefix + "gamma", bn.gamma, bn.grad_gamma, false});
+    out.push_back({prefix + "beta", bn.beta, bn.grad_beta, false});
+  }
+  void zero_grad() {
+    grad.setZero();
+    bn.zero_grad();
+  }
+  [[nodiscard]] ConvParameters exported() const {
+    ConvParameters p;
+    p.weights.assign(weights.data(), weights.data() + weights.size());
+    p.batchnorm = bn.exported();
+    return p;
+  }
+
+  Matrix weights, grad;
+  BatchNormTrainer bn;
+};
+
+/// (rows x pixels*channels) viewed as (rows*pixels) x channels.
+inline Eigen::Map<Matrix> as_pixels(Matrix& m, std::size_t channels) {
+  return {m.data(), m.size() / Eigen::Index(channels), Eigen::Index(channels)};
+}
+
+}  // namespace detail
+
+}  // namespace train
+DDNN_END_NAMESPACE
