@@ -4,6 +4,7 @@
 // confidence measure and whether the sample exits.
 #pragma once
 #include <cstddef>
+#include <span>
 #include <utility>
 
 #include "ddnn/core/tensor.hpp"
@@ -38,6 +39,25 @@ struct ExitDecision {
   double measure = 0.0;       ///< the criterion's confidence measure
   bool exits = false;         ///< the criterion's verdict at the branch's threshold
 };
+
+/// The exit rule in one place: the predicted class (argmax), the criterion's measure and its
+/// verdict at `threshold`. Inference, the trainer's simulation and the runtime all decide
+/// through it, so their decisions agree exactly.
+struct ExitVerdict {
+  std::size_t predicted = 0;
+  double measure = 0.0;
+  bool exits = false;
+};
+template <ConfidenceCriterion Criterion>
+[[nodiscard]] ExitVerdict exit_verdict(std::span<const float> logits, double threshold) {
+  const double measure = Criterion::measure(logits);
+  return {argmax(logits), measure, Criterion::exits(measure, threshold)};
+}
+/// The cloud's answer: the same class and measure, and it always answers.
+template <ConfidenceCriterion Criterion>
+[[nodiscard]] ExitVerdict final_verdict(std::span<const float> logits) {
+  return {argmax(logits), Criterion::measure(logits), true};
+}
 
 template <ShapeType In, class Spec>
 class ExitBranchLayer {
@@ -74,9 +94,8 @@ class ExitBranchLayer {
   /// Fills predicted/measure/exits from d.logits (for logits that came from elsewhere, such as
   /// an aggregator).
   void decide(ExitDecision<classes>& d) const {
-    d.predicted = argmax(d.logits.values());
-    d.measure = criterion::measure(d.logits.values());
-    d.exits = criterion::exits(d.measure, threshold_);
+    const ExitVerdict v = exit_verdict<criterion>(d.logits.values(), threshold_);
+    d.predicted = v.predicted, d.measure = v.measure, d.exits = v.exits;
   }
 
  private:

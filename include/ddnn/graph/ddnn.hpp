@@ -256,9 +256,8 @@ class DDNN {
     if constexpr (Tier::is_cloud) {
       using Criterion = typename Tier::spec::criterion;
       s.decision.logits = s.message.features[0];
-      s.decision.predicted = argmax(s.decision.logits.values());
-      s.decision.measure = Criterion::measure(s.decision.logits.values());
-      s.decision.exits = true;
+      const ExitVerdict v = final_verdict<Criterion>(s.decision.logits.values());
+      s.decision.predicted = v.predicted, s.decision.measure = v.measure, s.decision.exits = true;
     } else if constexpr (Tier::has_exit) {
       using Exit = typename Tier::exit;
       if constexpr (Exit::concatenates) {
@@ -268,10 +267,9 @@ class DDNN {
       } else {
         (void)Exit::combine::combine(s.message.logits, s.message.present, s.decision.logits);
       }
-      s.decision.predicted = argmax(s.decision.logits.values());
-      s.decision.measure = Exit::criterion::measure(s.decision.logits.values());
-      s.decision.exits =
-          Exit::criterion::exits(s.decision.measure, std::get<T>(runtime_).threshold);
+      const ExitVerdict v = exit_verdict<typename Exit::criterion>(
+          s.decision.logits.values(), std::get<T>(runtime_).threshold);
+      s.decision.predicted = v.predicted, s.decision.measure = v.measure, s.decision.exits = v.exits;
     }
   }
 
