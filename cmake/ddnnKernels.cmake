@@ -5,55 +5,114 @@
 # (DDNN_DISPATCH): layers then pick the fastest ISA the running CPU supports, once, when built.
 # Without this call ddnn still works header-only, using whatever ISA the compiler flags allow.
 #
-# ISAS defaults to every ISA of the target architecture:
-#   x86-64:  scalar sse4_2 avx2 avx512bw avx512vpopcntdq
-#   AArch64: scalar neon
-#   other:   scalar
+# ISAS defaults to every ISA of the target architecture (the table below). The levels an ISA
+# extends are always compiled with it: its table takes the entries it leaves empty from theirs.
 # The kernel library is built once per ISA set and shared by every target that asks for it.
 
 include_guard(GLOBAL)
 
+# Every ISA, in the order of ddnn::isa_id (DDNN_FOR_EACH_ISA in ddnn/arch/isa.hpp), as
+#   <isa>|<architecture>|<compiler flags it adds to the level it extends>
+# An ISA extends the one before it of its architecture, and the first of each extends the
+# portable one (architecture "any"), as its C++ tag's base does. Its flags, its own and those of
+# the levels it extends, enable exactly what its kernels and its run-time check assume. The C++
+# headers see DDNN_KERNELS_<ISA> (upper case) for each ISA compiled.
+function(_ddnn_isa_table out_var)
+  set(${out_var}
+      "scalar|any|"
+      "sse4_2|x86_64|-msse4.2 -mpopcnt"
+      "avx2|x86_64|-mavx2"
+      "avx512bw|x86_64|-mavx512f -mavx512cd -mavx512dq -mavx512bw -mavx512vl"
+      "avx512vpopcntdq|x86_64|-mavx512vpopcntdq"
+      "neon|aarch64|"
+      PARENT_SCOPE)
+endfunction()
+
+# The names of the table's ISAs, in order.
+function(_ddnn_isa_names out_var)
+  _ddnn_isa_table(table)
+  set(names "")
+  foreach(entry IN LISTS table)
+    string(REGEX REPLACE "\\|.*$" "" name "${entry}")
+    list(APPEND names ${name})
+  endforeach()
+  set(${out_var} ${names} PARENT_SCOPE)
+endfunction()
+
+# <isa> and the levels it extends, most portable first (<levels_var>), and the compiler flags of
+# them all (<flags_var>).
+function(_ddnn_isa_levels isa levels_var flags_var)
+  _ddnn_isa_table(table)
+  set(arch "")
+  foreach(entry IN LISTS table)
+    string(REGEX MATCH "^([^|]+)\\|([^|]+)\\|" entry "${entry}")
+    if(CMAKE_MATCH_1 STREQUAL isa)
+      set(arch ${CMAKE_MATCH_2})
+    endif()
+  endforeach()
+  if(NOT arch)
+    _ddnn_isa_names(known)
+    list(JOIN known " " known)
+    message(FATAL_ERROR "ddnn_add_kernels: unknown ISA '${isa}' (known: ${known})")
+  endif()
+  set(levels "")
+  set(flags "")
+  foreach(entry IN LISTS table)
+    string(REGEX MATCH "^([^|]+)\\|([^|]+)\\|(.*)$" entry "${entry}")
+    set(level ${CMAKE_MATCH_1})
+    set(level_arch ${CMAKE_MATCH_2})
+    separate_arguments(level_flags UNIX_COMMAND "${CMAKE_MATCH_3}")
+    if(level_arch STREQUAL "any" OR level_arch STREQUAL arch)
+      list(APPEND levels ${level})
+      list(APPEND flags ${level_flags})
+    endif()
+    if(level STREQUAL isa)
+      break()
+    endif()
+  endforeach()
+  set(${levels_var} ${levels} PARENT_SCOPE)
+  set(${flags_var} ${flags} PARENT_SCOPE)
+endfunction()
+
 function(ddnn_default_isas out_var)
   string(TOLOWER "${CMAKE_SYSTEM_PROCESSOR}" processor)
+  set(arch "")
   if(processor MATCHES "^(x86_64|amd64)$")
-    set(${out_var} scalar sse4_2 avx2 avx512bw avx512vpopcntdq PARENT_SCOPE)
+    set(arch x86_64)
   elseif(processor MATCHES "^(aarch64|arm64)$")
-    set(${out_var} scalar neon PARENT_SCOPE)
-  else()
-    set(${out_var} scalar PARENT_SCOPE)
+    set(arch aarch64)
   endif()
+  _ddnn_isa_table(table)
+  set(isas "")
+  foreach(entry IN LISTS table)
+    string(REGEX MATCH "^([^|]+)\\|([^|]+)\\|" entry "${entry}")
+    if(CMAKE_MATCH_2 STREQUAL "any" OR CMAKE_MATCH_2 STREQUAL arch)
+      list(APPEND isas ${CMAKE_MATCH_1})
+    endif()
+  endforeach()
+  set(${out_var} ${isas} PARENT_SCOPE)
 endfunction()
 
 # Compiler flags that enable exactly what the ISA's kernels and its run-time check assume.
 function(ddnn_isa_flags isa out_var)
-  set(avx512 -mavx512f -mavx512cd -mavx512dq -mavx512bw -mavx512vl -mavx2 -mpopcnt)
-  if(isa STREQUAL "scalar" OR isa STREQUAL "neon")
-    set(flags "")
-  elseif(isa STREQUAL "sse4_2")
-    set(flags -msse4.2 -mpopcnt)
-  elseif(isa STREQUAL "avx2")
-    set(flags -mavx2 -mpopcnt)
-  elseif(isa STREQUAL "avx512bw")
-    set(flags ${avx512})
-  elseif(isa STREQUAL "avx512vpopcntdq")
-    set(flags ${avx512} -mavx512vpopcntdq)
-  else()
-    message(FATAL_ERROR "ddnn_add_kernels: unknown ISA '${isa}' (known: scalar sse4_2 avx2 "
-                        "avx512bw avx512vpopcntdq neon)")
-  endif()
+  _ddnn_isa_levels(${isa} levels flags)
   set(${out_var} "${flags}" PARENT_SCOPE)
 endfunction()
 
 function(ddnn_kernel_library out_var)
-  set(isas ${ARGN})
-  list(REMOVE_DUPLICATES isas)
-  if(NOT "scalar" IN_LIST isas)
-    list(PREPEND isas scalar)  # the portable fallback is always there
-  endif()
-  if("avx512vpopcntdq" IN_LIST isas AND NOT "avx512bw" IN_LIST isas)
-    # avx512vpopcntdq's table takes its first-layer kernels from avx512bw's
-    list(INSERT isas 0 avx512bw)
-  endif()
+  set(wanted scalar)  # the portable fallback is always there
+  foreach(isa IN LISTS ARGN)
+    _ddnn_isa_levels(${isa} levels flags)
+    list(APPEND wanted ${levels})
+  endforeach()
+  # In table order, so that one ISA set always makes the same library.
+  _ddnn_isa_names(known)
+  set(isas "")
+  foreach(isa IN LISTS known)
+    if(isa IN_LIST wanted)
+      list(APPEND isas ${isa})
+    endif()
+  endforeach()
   string(JOIN "_" key ${isas})
   set(lib ddnn_kernels_${key})
   if(NOT TARGET ${lib})

@@ -5,19 +5,6 @@
 
 DDNN_BEGIN_NAMESPACE
 
-struct cpu_features {
-  bool sse4_2 = false;
-  bool popcnt = false;
-  bool avx2 = false;
-  bool avx512f = false;
-  bool avx512bw = false;
-  bool avx512cd = false;
-  bool avx512dq = false;
-  bool avx512vl = false;
-  bool avx512vpopcntdq = false;
-  bool neon = false;
-};
-
 namespace detail {
 inline cpu_features read_cpu_features() noexcept {
   cpu_features f;
@@ -46,25 +33,9 @@ inline cpu_features read_cpu_features() noexcept {
   return features;
 }
 
-/// True when the running CPU can execute code built for `id`.
+/// True when the running CPU can execute code built for `id` (its tag's `supported_by`).
 [[nodiscard]] inline bool cpu_supports(isa_id id) noexcept {
-  const cpu_features& f = cpu();
-  switch (id) {
-    case isa_id::scalar:
-      return true;
-    case isa_id::sse4_2:
-      return f.sse4_2 && f.popcnt;
-    case isa_id::avx2:
-      return f.avx2 && f.sse4_2 && f.popcnt;
-    case isa_id::avx512bw:  // the kernels are built with -mavx512{f,cd,dq,bw,vl} (Skylake-SP on)
-      return f.avx512f && f.avx512cd && f.avx512dq && f.avx512bw && f.avx512vl && f.avx2 &&
-             f.popcnt;
-    case isa_id::avx512vpopcntdq:
-      return cpu_supports(isa_id::avx512bw) && f.avx512vpopcntdq;
-    case isa_id::neon:
-      return f.neon;
-  }
-  return false;
+  return visit_isa(id, false, [](auto tag) { return decltype(tag)::supported_by(cpu()); });
 }
 
 DDNN_END_NAMESPACE

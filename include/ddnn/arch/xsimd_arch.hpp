@@ -7,8 +7,12 @@
 
 DDNN_BEGIN_NAMESPACE
 
+/// By default an ISA uses its base's batches: VPOPCNTDQ adds nothing to AVX-512 BW's, and an ISA
+/// this TU's flags do not enable gets those of the nearest level below that they do.
 template <class Isa>
-struct xsimd_arch_of {
+struct xsimd_arch_of : xsimd_arch_of<typename Isa::base> {};
+template <>
+struct xsimd_arch_of<isa::scalar> {
   using type = void;
 };
 #if XSIMD_WITH_SSE4_2
@@ -26,10 +30,6 @@ struct xsimd_arch_of<isa::avx2> {
 #if XSIMD_WITH_AVX512BW
 template <>
 struct xsimd_arch_of<isa::avx512bw> {
-  using type = xsimd::avx512bw;
-};
-template <>
-struct xsimd_arch_of<isa::avx512vpopcntdq> {
   using type = xsimd::avx512bw;
 };
 #endif

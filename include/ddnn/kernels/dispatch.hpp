@@ -1,7 +1,9 @@
 // Choosing kernels: which ISAs this build contains, which the CPU runs, and the table for one.
 // The choice is made once, when a layer is built, and stored in the layer.
 #pragma once
+#include <array>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ddnn/arch/cpu_features.hpp"
@@ -9,24 +11,29 @@
 #include "ddnn/kernels/kernel_table.hpp"
 
 #if DDNN_DISPATCH_MODE
-// Dispatch mode: each ISA's table is compiled in its own TU (see cmake/ddnnKernels.cmake).
+// Dispatch mode: each ISA's table is compiled in its own TU (see cmake/ddnnKernels.cmake), and
+// DDNN_KERNELS_<TAG> is defined for each ISA compiled. Declaring the tables of the others too is
+// harmless: they are never called (has_kernels below).
 DDNN_BEGIN_NAMESPACE
-extern template kernel_table make_kernel_table<isa::scalar>() noexcept;
-#if defined(DDNN_KERNELS_SSE4_2)
-extern template kernel_table make_kernel_table<isa::sse4_2>() noexcept;
-#endif
-#if defined(DDNN_KERNELS_AVX2)
-extern template kernel_table make_kernel_table<isa::avx2>() noexcept;
-#endif
-#if defined(DDNN_KERNELS_AVX512BW)
-extern template kernel_table make_kernel_table<isa::avx512bw>() noexcept;
-#endif
-#if defined(DDNN_KERNELS_AVX512VPOPCNTDQ)
-extern template kernel_table make_kernel_table<isa::avx512vpopcntdq>() noexcept;
-#endif
-#if defined(DDNN_KERNELS_NEON)
-extern template kernel_table make_kernel_table<isa::neon>() noexcept;
-#endif
+#define DDNN_EXTERN_KERNEL_TABLE(tag, TAG) \
+  extern template kernel_table make_kernel_table<isa::tag>() noexcept;
+DDNN_FOR_EACH_ISA(DDNN_EXTERN_KERNEL_TABLE)
+#undef DDNN_EXTERN_KERNEL_TABLE
+
+namespace detail {
+// A macro that is not defined stringizes to its own name, and a defined one to its value: so a
+// constant expression can tell whether DDNN_KERNELS_<TAG> is defined.
+#define DDNN_STRINGIZE_VALUE(macro) DDNN_STRINGIZE_TOKENS(macro)
+#define DDNN_STRINGIZE_TOKENS(...) #__VA_ARGS__
+#define DDNN_ISA_IN_LIBRARY(tag, TAG) \
+  std::string_view(DDNN_STRINGIZE_VALUE(DDNN_KERNELS_##TAG)) != "DDNN_KERNELS_" #TAG,
+/// Per isa_id: whether ddnn_add_kernels() compiled the ISA's table into this build.
+inline constexpr std::array<bool, all_isas.size()> in_kernel_library = {
+    DDNN_FOR_EACH_ISA(DDNN_ISA_IN_LIBRARY)};
+#undef DDNN_ISA_IN_LIBRARY
+#undef DDNN_STRINGIZE_TOKENS
+#undef DDNN_STRINGIZE_VALUE
+}  // namespace detail
 DDNN_END_NAMESPACE
 #else
 // Native mode: instantiate inline for whatever this TU's compiler flags allow.
@@ -35,52 +42,19 @@ DDNN_END_NAMESPACE
 
 DDNN_BEGIN_NAMESPACE
 
+/// True when this build contains kernels for `Isa` (whether or not this CPU can run them). The
+/// portable ISA's always are.
+template <class Isa>
+inline constexpr bool has_kernels =
+#if DDNN_DISPATCH_MODE
+    is_root_isa<Isa> || detail::in_kernel_library[std::size_t(Isa::id)];
+#else
+    compiled_for<Isa>;
+#endif
+
 /// True when this build contains kernels for `id` (whether or not this CPU can run them).
 [[nodiscard]] constexpr bool compiled_in(isa_id id) noexcept {
-#if DDNN_DISPATCH_MODE
-  switch (id) {
-    case isa_id::scalar:
-      return true;
-#if defined(DDNN_KERNELS_SSE4_2)
-    case isa_id::sse4_2:
-      return true;
-#endif
-#if defined(DDNN_KERNELS_AVX2)
-    case isa_id::avx2:
-      return true;
-#endif
-#if defined(DDNN_KERNELS_AVX512BW)
-    case isa_id::avx512bw:
-      return true;
-#endif
-#if defined(DDNN_KERNELS_AVX512VPOPCNTDQ)
-    case isa_id::avx512vpopcntdq:
-      return true;
-#endif
-#if defined(DDNN_KERNELS_NEON)
-    case isa_id::neon:
-      return true;
-#endif
-    default:
-      return false;
-  }
-#else
-  switch (id) {
-    case isa_id::scalar:
-      return true;
-    case isa_id::sse4_2:
-      return compiled_for<isa::sse4_2>;
-    case isa_id::avx2:
-      return compiled_for<isa::avx2>;
-    case isa_id::avx512bw:
-      return compiled_for<isa::avx512bw>;
-    case isa_id::avx512vpopcntdq:
-      return compiled_for<isa::avx512vpopcntdq>;
-    case isa_id::neon:
-      return compiled_for<isa::neon>;
-  }
-  return false;
-#endif
+  return visit_isa(id, false, [](auto tag) { return has_kernels<decltype(tag)>; });
 }
 
 /// True when `id` is compiled in and the running CPU can execute it.
@@ -96,41 +70,48 @@ DDNN_BEGIN_NAMESPACE
   return ids;
 }
 
+/// The fastest ISA compiled in that a CPU with `features` runs: the last such in the list (a
+/// CPU runs one family, in which later levels are faster).
+[[nodiscard]] constexpr isa_id best_isa_for(const cpu_features& features) noexcept {
+  isa_id best = isa_id::scalar;
+  all_isa_tags::for_each([&](auto tag) {
+    using Isa = decltype(tag);
+    if (has_kernels<Isa> && Isa::supported_by(features)) best = Isa::id;
+  });
+  return best;
+}
+
 /// The fastest available ISA; detected once per process.
 [[nodiscard]] inline isa_id best_isa() noexcept {
-  static const isa_id best = [] {
-    isa_id chosen = isa_id::scalar;
-    for (isa_id id :
-         {isa_id::sse4_2, isa_id::avx2, isa_id::avx512bw, isa_id::avx512vpopcntdq, isa_id::neon})
-      if (available(id)) chosen = id;
-    return chosen;
-  }();
+  static const isa_id best = best_isa_for(cpu());
   return best;
 }
 
 namespace detail {
-inline const kernel_table& table_of(isa_id id);
+template <class Isa>
+const kernel_table& fallback_table();
 
+/// Isa's own table, the entries it leaves empty filled from its base's.
 template <class Isa>
 const kernel_table& table_for() {
   static const kernel_table table = [] {
     kernel_table t = make_kernel_table<Isa>();
-    if (id_of<Isa> != isa_id::scalar) fill_missing(t, table_of(base_isa(id_of<Isa>)));
+    if constexpr (!is_root_isa<Isa>) fill_missing(t, fallback_table<typename Isa::base>());
     return t;
   }();
   return table;
 }
 
-#if !DDNN_DISPATCH_MODE
+/// Isa's table where it is compiled in, else its base's, and so on down to the portable one.
+/// Every level below an ISA the CPU runs is runnable too (see the tags' `supported_by`).
 template <class Isa>
-const kernel_table& native_table() {
-  if constexpr (compiled_for<Isa>) {
+const kernel_table& fallback_table() {
+  if constexpr (has_kernels<Isa>) {
     return table_for<Isa>();
   } else {
-    return table_for<isa::scalar>();  // unreachable: kernels() checked available() first
+    return fallback_table<typename Isa::base>();
   }
 }
-#endif
 }  // namespace detail
 
 [[noreturn]] inline void fail_unavailable(isa_id id) {
@@ -140,46 +121,11 @@ const kernel_table& native_table() {
 }
 
 namespace detail {
-/// The table for an ISA known to be compiled in (a base ISA of an available one always is).
+/// The table for `id` (see fallback_table); kernels() asks only for available ones.
 inline const kernel_table& table_of(isa_id id) {
-  switch (id) {
-#if DDNN_DISPATCH_MODE
-#if defined(DDNN_KERNELS_SSE4_2)
-    case isa_id::sse4_2:
-      return table_for<isa::sse4_2>();
-#endif
-#if defined(DDNN_KERNELS_AVX2)
-    case isa_id::avx2:
-      return table_for<isa::avx2>();
-#endif
-#if defined(DDNN_KERNELS_AVX512BW)
-    case isa_id::avx512bw:
-      return table_for<isa::avx512bw>();
-#endif
-#if defined(DDNN_KERNELS_AVX512VPOPCNTDQ)
-    case isa_id::avx512vpopcntdq:
-      return table_for<isa::avx512vpopcntdq>();
-#endif
-#if defined(DDNN_KERNELS_NEON)
-    case isa_id::neon:
-      return table_for<isa::neon>();
-#endif
-#else
-    case isa_id::sse4_2:
-      return native_table<isa::sse4_2>();
-    case isa_id::avx2:
-      return native_table<isa::avx2>();
-    case isa_id::avx512bw:
-      return native_table<isa::avx512bw>();
-    case isa_id::avx512vpopcntdq:
-      return native_table<isa::avx512vpopcntdq>();
-    case isa_id::neon:
-      return native_table<isa::neon>();
-#endif
-    default:
-      break;
-  }
-  return table_for<isa::scalar>();
+  const kernel_table* table = visit_isa(id, static_cast<const kernel_table*>(nullptr),
+                                        [](auto tag) { return &fallback_table<decltype(tag)>(); });
+  return table ? *table : fallback_table<isa::scalar>();
 }
 }  // namespace detail
 

@@ -25,18 +25,10 @@ struct kernel_table {
   std::uint64_t ceiling_binops_per_iteration = 0;
 };
 
-/// The ISA whose kernels fill the entries an ISA's own table leaves empty.
+/// The ISA whose kernels fill the entries an ISA's own table leaves empty: its tag's base (where
+/// the base is not compiled in, dispatch goes on down to the nearest level that is).
 [[nodiscard]] constexpr isa_id base_isa(isa_id id) noexcept {
-  switch (id) {
-    case isa_id::avx512vpopcntdq:
-      return isa_id::avx512bw;
-    case isa_id::avx512bw:
-      return isa_id::avx2;
-    case isa_id::avx2:
-      return isa_id::sse4_2;
-    default:
-      return isa_id::scalar;
-  }
+  return visit_isa(id, isa_id::scalar, [](auto tag) { return decltype(tag)::base::id; });
 }
 
 /// Fills every empty entry of `t` from `base`.

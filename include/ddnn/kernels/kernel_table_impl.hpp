@@ -3,6 +3,7 @@
 #pragma once
 #include <type_traits>
 
+#include "ddnn/arch/xsimd_arch.hpp"
 #include "ddnn/kernels/binary_conv.hpp"
 #include "ddnn/kernels/binary_dense.hpp"
 #include "ddnn/kernels/first_conv.hpp"
@@ -37,11 +38,12 @@ struct kernel_entry_points {
   }
 };
 
-/// ISAs whose first layer would be the very same code as their base ISA's (VPOPCNTDQ adds nothing
-/// to 8-bit/float sums) leave those entries empty; dispatch fills them from the base table, so
-/// the same xsimd code is never compiled in two ISA translation units.
+/// An ISA whose first layer would be the very same code as its base's (the same xsimd batches:
+/// VPOPCNTDQ adds nothing to 8-bit/float sums) leaves those entries empty; dispatch fills them
+/// from the base table, so the same xsimd code is never compiled in two ISA translation units.
 template <class Isa>
-inline constexpr bool has_own_first_conv = !std::is_same_v<Isa, isa::avx512vpopcntdq>;
+inline constexpr bool has_own_first_conv =
+    is_root_isa<Isa> || !std::is_same_v<xsimd_arch_t<Isa>, xsimd_arch_t<typename Isa::base>>;
 
 template <class Isa>
 kernel_table make_kernel_table() noexcept {

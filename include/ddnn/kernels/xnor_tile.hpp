@@ -12,8 +12,12 @@
 DDNN_BEGIN_NAMESPACE
 
 /// Register blocking per ISA, chosen so accumulators, weights and tables fit the register file.
+/// An ISA that uses its base's registers (POPCNT on general registers, VPOPCNTDQ on AVX-512 BW's)
+/// keeps its base's blocking.
 template <class Isa>
-struct tile_config {
+struct tile_config : tile_config<typename Isa::base> {};
+template <>
+struct tile_config<isa::scalar> {
   static constexpr int conv_rows = 1;
   static constexpr int dense_groups = 1;
 };
@@ -24,11 +28,6 @@ struct tile_config<isa::avx2> {
 };
 template <>
 struct tile_config<isa::avx512bw> {
-  static constexpr int conv_rows = 8;
-  static constexpr int dense_groups = 4;
-};
-template <>
-struct tile_config<isa::avx512vpopcntdq> {
   static constexpr int conv_rows = 8;
   static constexpr int dense_groups = 4;
 };
