@@ -5,7 +5,7 @@
 #include <random>
 #include <vector>
 
-#include "ddnn/ddnn.hpp"
+#include "ddnn/inference.hpp"
 
 using namespace ddnn;
 

@@ -19,6 +19,8 @@
 #include "child_process.hpp"
 #include "ddnn/graph/random_parameters.hpp"
 #include "ddnn/io/model_file.hpp"
+#include "ddnn/layers/conv.hpp"
+#include "ddnn/layers/dense.hpp"
 #include "fuzz/model_graph.hpp"
 #include "graph_fixtures.hpp"
 

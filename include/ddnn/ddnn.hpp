@@ -1,6 +1,7 @@
 // ddnn: Distributed Deep Neural Networks as a header-only C++20 library.
-// This umbrella header includes every public part except the zlib-backed MNIST reader
-// (ddnn/io/mnist.hpp, target ddnn::io); include single headers to compile less.
+// This umbrella header includes every public part except the MNIST reader and its demo views
+// (ddnn/io/mnist.hpp, ddnn/io/views.hpp): link ddnn::float and ddnn::model_files. Binary
+// inference alone is ddnn/inference.hpp (ddnn::ddnn); include single headers to compile less.
 #pragma once
 #include "ddnn/aggregate/aggregator.hpp"
 #include "ddnn/aggregate/presence.hpp"
@@ -16,11 +17,13 @@
 #include "ddnn/graph/random_parameters.hpp"
 #include "ddnn/graph/section.hpp"
 #include "ddnn/graph/topology.hpp"
+#include "ddnn/inference.hpp"
+#include "ddnn/io/atomic_file.hpp"
 #include "ddnn/io/json_codec.hpp"
+#include "ddnn/io/json_parse.hpp"
 #include "ddnn/io/labeled_images.hpp"
 #include "ddnn/io/model_file.hpp"
 #include "ddnn/io/parameters_json.hpp"
-#include "ddnn/io/views.hpp"
 #include "ddnn/kernels/dispatch.hpp"
 #include "ddnn/layers/activation.hpp"
 #include "ddnn/layers/batchnorm_sign.hpp"

@@ -3,6 +3,7 @@
 // concatenates into a float combining head), an edge tier and test vectors.
 #pragma once
 #include "ddnn/io/model_file.hpp"
+#include "ddnn/layers/dense.hpp"
 
 namespace ddnn_fuzz {
 using namespace ddnn;

@@ -9,6 +9,8 @@
 
 #include "ddnn/graph/random_parameters.hpp"
 #include "ddnn/io/model_file.hpp"
+#include "ddnn/layers/conv.hpp"
+#include "ddnn/layers/dense.hpp"
 #include "graph_fixtures.hpp"
 
 using namespace ddnn;

@@ -128,8 +128,7 @@ class DDNN {
     const auto& rt = std::get<T>(runtime_);
     typename Tier::input_type aggregate;
     for (std::size_t n = 0; n < Tier::nodes; ++n) {
-      const std::uint64_t group_mask = k >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << k) - 1;
-      const Presence group((below.present.bits() >> (n * k)) & group_mask);
+      const Presence group = below.present.slice(n * k, k);
       if (group.none(k)) continue;
       s.message.present.set(n);
       using Features = typename tier<T - 1>::output_type;
@@ -267,9 +266,10 @@ class DDNN {
       } else {
         (void)Exit::combine::combine(s.message.logits, s.message.present, s.decision.logits);
       }
-      const ExitVerdict v = exit_verdict<typename Exit::criterion>(
-          s.decision.logits.values(), std::get<T>(runtime_).threshold);
-      s.decision.predicted = v.predicted, s.decision.measure = v.measure, s.decision.exits = v.exits;
+      const ExitVerdict v = exit_verdict<typename Exit::criterion>(s.decision.logits.values(),
+                                                                   std::get<T>(runtime_).threshold);
+      s.decision.predicted = v.predicted, s.decision.measure = v.measure,
+      s.decision.exits = v.exits;
     }
   }
 

@@ -11,12 +11,17 @@
 #include "ddnn/graph/ddnn.hpp"
 #include "ddnn/layers/binary_conv.hpp"
 #include "ddnn/layers/binary_dense.hpp"
-#include "ddnn/layers/conv.hpp"
-#include "ddnn/layers/dense.hpp"
 #include "ddnn/layers/first_conv.hpp"
 #include "ddnn/layers/max_pool.hpp"
 
 DDNN_BEGIN_NAMESPACE
+
+// Float layers are only named here (their parameters are drawn without their headers), so a
+// binary graph's random parameters need no Eigen.
+template <ShapeType In, class Spec>
+class ConvLayer;
+template <ShapeType In, class Spec>
+class DenseLayer;
 
 namespace detail {
 /// splitmix64: a tiny generator whose output is the same everywhere (std distributions are not).

@@ -29,8 +29,6 @@
 #include "ddnn/io/parameters_json.hpp"
 #include "ddnn/layers/binary_conv.hpp"
 #include "ddnn/layers/binary_dense.hpp"
-#include "ddnn/layers/conv.hpp"
-#include "ddnn/layers/dense.hpp"
 #include "ddnn/layers/first_conv.hpp"
 #include "ddnn/layers/max_pool.hpp"
 

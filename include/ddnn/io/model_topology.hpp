@@ -13,14 +13,19 @@
 #include "ddnn/io/parameters_json.hpp"
 #include "ddnn/layers/binary_conv.hpp"
 #include "ddnn/layers/binary_dense.hpp"
-#include "ddnn/layers/conv.hpp"
-#include "ddnn/layers/dense.hpp"
 #include "ddnn/layers/first_conv.hpp"
 #include "ddnn/layers/max_pool.hpp"
 
 DDNN_BEGIN_NAMESPACE
 
 inline constexpr int model_format_version = 1;
+
+// The float layers are only named here: a graph that uses them includes their headers (and
+// Eigen, through ddnn::float); a binary graph's model files need neither.
+template <ShapeType In, class Spec>
+class ConvLayer;
+template <ShapeType In, class Spec>
+class DenseLayer;
 
 namespace detail {
 using nlohmann::json;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "ddnn/graph/random_parameters.hpp"
+#include "ddnn/layers/activation.hpp"
 #include "ddnn/train/run_context.hpp"
 
 DDNN_BEGIN_NAMESPACE

@@ -1,0 +1,23 @@
+// The binary-inference surface of ddnn: binary layers, exits, aggregators and the typed DDNN
+// graph with its tier messages. Needs only the standard library and xsimd (target ddnn::ddnn).
+#pragma once
+#include "ddnn/aggregate/aggregator.hpp"
+#include "ddnn/aggregate/presence.hpp"
+#include "ddnn/core/bit_tensor.hpp"
+#include "ddnn/core/error.hpp"
+#include "ddnn/core/shape.hpp"
+#include "ddnn/core/tensor.hpp"
+#include "ddnn/exits/confidence.hpp"
+#include "ddnn/exits/exit_branch.hpp"
+#include "ddnn/graph/communication.hpp"
+#include "ddnn/graph/ddnn.hpp"
+#include "ddnn/graph/message.hpp"
+#include "ddnn/graph/random_parameters.hpp"
+#include "ddnn/graph/section.hpp"
+#include "ddnn/graph/topology.hpp"
+#include "ddnn/kernels/dispatch.hpp"
+#include "ddnn/layers/batchnorm_sign.hpp"
+#include "ddnn/layers/binary_conv.hpp"
+#include "ddnn/layers/binary_dense.hpp"
+#include "ddnn/layers/first_conv.hpp"
+#include "ddnn/layers/max_pool.hpp"
