@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "ddnn/core/error.hpp"
 
@@ -95,9 +96,11 @@ struct MaxProbability {
   }
 };
 
-/// A type is a ConfidenceCriterion when it measures logits and decides an exit from a threshold.
+/// A type is a ConfidenceCriterion when it has a model-file name, measures logits and decides an
+/// exit from a threshold.
 template <class C>
 concept ConfidenceCriterion = requires(std::span<const float> logits, double v) {
+  { C::name } -> std::convertible_to<std::string_view>;
   { C::measure(logits) } -> std::same_as<double>;
   { C::exits(v, v) } -> std::same_as<bool>;
 };
