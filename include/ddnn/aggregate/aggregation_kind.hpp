@@ -31,6 +31,15 @@ enum class value_domain : std::uint8_t { real, sign };
   return domain == value_domain::sign ? -1.0f : 0.0f;
 }
 
+/// What element-wise kinds (Max, Avg) share: the aggregate has its inputs' shape.
+struct elementwise_aggregation {
+  template <std::size_t N, ShapeType S>
+  using output_shape = S;
+  [[nodiscard]] static constexpr std::size_t output_size(std::size_t, values_layout in) noexcept {
+    return in.size();
+  }
+};
+
 /// A float aggregate's inputs: one pointer per input (absent ones included, never read).
 using aggregate_inputs = std::span<const float* const>;
 /// The gradients of a float aggregate's inputs, one pointer per input (absent ones never written).

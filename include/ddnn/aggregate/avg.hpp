@@ -11,16 +11,9 @@
 
 DDNN_BEGIN_NAMESPACE
 
-struct Avg {
+struct Avg : elementwise_aggregation {
   static constexpr std::string_view name = "avg";
   static constexpr bool concatenates = false;
-
-  template <std::size_t N, ShapeType S>
-  using output_shape = S;
-
-  [[nodiscard]] static constexpr std::size_t output_size(std::size_t, values_layout in) noexcept {
-    return in.size();
-  }
 
   /// Reals: the mean. Signs (+1/-1 simulating bits): the majority, a tie giving +1, exactly as
   /// combine_bits decides. No input present: all fill.

@@ -11,16 +11,9 @@
 
 DDNN_BEGIN_NAMESPACE
 
-struct Max {
+struct Max : elementwise_aggregation {
   static constexpr std::string_view name = "max";
   static constexpr bool concatenates = false;
-
-  template <std::size_t N, ShapeType S>
-  using output_shape = S;
-
-  [[nodiscard]] static constexpr std::size_t output_size(std::size_t, values_layout in) noexcept {
-    return in.size();
-  }
 
   /// out[i] = max over present inputs, taken in input order with `>`: the first present input
   /// wins ties, and `winner[i]` (if given) is the input that won. No input present: all fill.
