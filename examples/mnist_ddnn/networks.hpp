@@ -1,11 +1,12 @@
-// The paper-style DDNNs of the MNIST main job (after the paper's MVMC models): six devices, each a binary
-// first layer with f filters, a second binary conv, a max-pool, BatchNorm + sign and an exit head;
-// a local aggregator over the devices' logits with its exit; the cloud aggregating the devices' bit
-// maps into a binary or float section and its classifier.
+// The paper-style DDNNs of the MNIST main job (after the paper's MVMC models): six devices, each
+// a binary first layer with f filters, a second binary conv, a max-pool, BatchNorm + sign and an
+// exit head; a local aggregator over the devices' logits with its exit; the cloud aggregating
+// the devices' bit maps into a binary or float section and its classifier.
 #pragma once
 #include <cstddef>
 
 #include "ddnn/ddnn.hpp"
+#include "ddnn/io/views.hpp"
 
 namespace mnist_ddnn {
 
