@@ -10,6 +10,7 @@
 #include "ddnn/core/tensor.hpp"
 #include "ddnn/exits/confidence.hpp"
 #include "ddnn/layers/binary_dense.hpp"
+#include "ddnn/layers/layer_kind.hpp"
 
 DDNN_BEGIN_NAMESPACE
 
@@ -65,6 +66,7 @@ class ExitBranchLayer {
   using input_shape = In;
   using spec_type = Spec;
   using head_type = typename Spec::head_spec::template bind<In>;
+  static_assert(check_layer_kind<head_type>());
   using criterion = typename Spec::criterion;
   static constexpr std::size_t classes = Spec::classes;
 

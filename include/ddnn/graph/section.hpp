@@ -10,6 +10,7 @@
 
 #include "ddnn/core/shape.hpp"
 #include "ddnn/kernels/dispatch.hpp"
+#include "ddnn/layers/layer_kind.hpp"
 
 DDNN_BEGIN_NAMESPACE
 
@@ -29,6 +30,7 @@ struct bind_chain {
 template <class In, class Spec, class... Rest>
 struct bind_chain<In, Spec, Rest...> {
   using layer = typename Spec::template bind<In>;
+  static_assert(check_layer_kind<layer>());
   using next = bind_chain<typename layer::output_shape, Rest...>;
   using layers = decltype(std::tuple_cat(std::declval<std::tuple<layer>>(),
                                          std::declval<typename next::layers>()));

@@ -49,6 +49,7 @@ struct combine_layer_of {
   static_assert(CombineHead::produces_logits,
                 "an Exit's combining head must produce logits (e.g. Dense<C, Activation::none>)");
   using type = typename CombineHead::template bind<Vector<Inputs>>;
+  static_assert(check_layer_kind<type>());
   using parameters_type = typename CombineHead::parameters_type;
 };
 template <std::size_t Inputs>

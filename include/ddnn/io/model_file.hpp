@@ -35,19 +35,23 @@
 DDNN_BEGIN_NAMESPACE
 
 namespace detail {
+/// A layer's parameters as its kind stores them (signs for binary layers, exact floats for
+/// float ones, nothing for a layer without parameters).
+template <class Layer>
+json save_layer_parameters(const typename Layer::parameters_type& p) {
+  if constexpr (std::is_same_v<typename Layer::parameters_type, NoParameters>)
+    return save_parameters(p);
+  else
+    return save_parameters(p, Layer::is_float ? WeightEncoding::floats : WeightEncoding::signs);
+}
+
 template <class LayerTuple, std::size_t... I>
 json save_layers(const auto& parameters, std::index_sequence<I...>) {
   json out = json::array();
   (
       [&] {
-        using Info = layer_info<std::tuple_element_t<I, LayerTuple>>;
-        if constexpr (std::is_same_v<std::remove_cvref_t<decltype(std::get<I>(parameters))>,
-                                     NoParameters>)
-          out.push_back(save_parameters(NoParameters{}));
-        else
-          out.push_back(save_parameters(std::get<I>(parameters), Info::is_float
-                                                                     ? WeightEncoding::floats
-                                                                     : WeightEncoding::signs));
+        using Layer = std::tuple_element_t<I, LayerTuple>;
+        out.push_back(save_layer_parameters<Layer>(std::get<I>(parameters)));
       }(),
       ...);
   return out;
@@ -62,9 +66,10 @@ void load_layers(const json& value, Parameters& parameters, const std::string& p
          std::to_string(list.size()));
   (
       [&] {
-        using Info = layer_info<std::tuple_element_t<I, LayerTuple>>;
-        const std::string at = path + "[" + std::to_string(I) + "] (" + Info::kind + ")";
-        std::get<I>(parameters) = load_parameters(list[I], Info::expect(), at);
+        using Layer = std::tuple_element_t<I, LayerTuple>;
+        const std::string at =
+            path + "[" + std::to_string(I) + "] (" + std::string(Layer::kind) + ")";
+        std::get<I>(parameters) = load_parameters(list[I], Layer::expectation(), at);
       }(),
       ...);
 }
@@ -94,19 +99,15 @@ template <class Graph>
                                      node.layers,
                                      std::make_index_sequence<std::tuple_size_v<LayerTuple>>{})}};
             if constexpr (Tier::has_exit)
-              n["exit_head"] = save_parameters(
-                  node.exit_head, detail::layer_info<typename Tier::exit::head_layer>::is_float
-                                      ? WeightEncoding::floats
-                                      : WeightEncoding::signs);
+              n["exit_head"] =
+                  detail::save_layer_parameters<typename Tier::exit::head_layer>(node.exit_head);
             nodes.push_back(std::move(n));
           }
           json t = {{"nodes", std::move(nodes)}};
           t["threshold"] = Tier::has_exit ? json(tp.threshold) : json(nullptr);
           if constexpr (Tier::exit::concatenates)
-            t["exit_combine"] = save_parameters(
-                tp.exit_combine, detail::layer_info<typename Tier::exit::combine_layer>::is_float
-                                     ? WeightEncoding::floats
-                                     : WeightEncoding::signs);
+            t["exit_combine"] =
+                detail::save_layer_parameters<typename Tier::exit::combine_layer>(tp.exit_combine);
           tiers.push_back(std::move(t));
         }(),
         ...);
@@ -156,10 +157,10 @@ template <class Graph>
             io::reject_unknown_keys(t, {"nodes", "threshold", "exit_combine"}, path);
             auto& tp = p.template tier<T>();
             if constexpr (Tier::exit::concatenates) {
-              using Info = detail::layer_info<typename Tier::exit::combine_layer>;
+              using Combine = typename Tier::exit::combine_layer;
               tp.exit_combine =
-                  load_parameters(io::require(t, "exit_combine", path), Info::expect(),
-                                  path + ".exit_combine (" + Info::kind + ")");
+                  load_parameters(io::require(t, "exit_combine", path), Combine::expectation(),
+                                  path + ".exit_combine (" + std::string(Combine::kind) + ")");
             } else if (io::find_member(t, "exit_combine", path)) {
               detail::fail(path + ".exit_combine: this tier's exit does not concatenate");
             }
@@ -179,10 +180,10 @@ template <class Graph>
                   io::require(nodes[n], "layers", at), tp.nodes[n].layers, at + ".layers",
                   std::make_index_sequence<std::tuple_size_v<LayerTuple>>{});
               if constexpr (Tier::has_exit) {
-                using Info = detail::layer_info<typename Tier::exit::head_layer>;
+                using Head = typename Tier::exit::head_layer;
                 tp.nodes[n].exit_head =
-                    load_parameters(io::require(nodes[n], "exit_head", at), Info::expect(),
-                                    at + ".exit_head (" + Info::kind + ")");
+                    load_parameters(io::require(nodes[n], "exit_head", at), Head::expectation(),
+                                    at + ".exit_head (" + std::string(Head::kind) + ")");
               }
             }
           }(),

@@ -11,21 +11,11 @@
 
 #include "ddnn/graph/ddnn.hpp"
 #include "ddnn/io/parameters_json.hpp"
-#include "ddnn/layers/binary_conv.hpp"
-#include "ddnn/layers/binary_dense.hpp"
-#include "ddnn/layers/first_conv.hpp"
-#include "ddnn/layers/max_pool.hpp"
+#include "ddnn/layers/layer_kind.hpp"
 
 DDNN_BEGIN_NAMESPACE
 
 inline constexpr int model_format_version = 1;
-
-// The float layers are only named here: a graph that uses them includes their headers (and
-// Eigen, through ddnn::float); a binary graph's model files need neither.
-template <ShapeType In, class Spec>
-class ConvLayer;
-template <ShapeType In, class Spec>
-class DenseLayer;
 
 namespace detail {
 using nlohmann::json;
@@ -34,90 +24,35 @@ template <ShapeType S>
 json shape_json() {
   return json::array({S::height, S::width, S::channels});
 }
-template <class Pool>
-json pool_json() {
-  return json::array({Pool::kernel, Pool::stride, Pool::pad});
-}
-template <class Spec>
-json window_json(const char* kind) {
-  return {{"kind", kind},           {"filters", Spec::filters},
-          {"kernel", Spec::kernel}, {"stride", Spec::stride},
-          {"pad", Spec::pad},       {"pool", pool_json<typename Spec::pool>()}};
-}
 
-// What the model file says about each kind of bound layer: its description, how its weights
-// are stored, and what its parameters must hold.
-template <class Layer>
-struct layer_info;
-
-template <ShapeType In, class Spec>
-struct layer_info<FirstConvLayer<In, Spec>> {
-  static constexpr const char* kind = "FirstConv";
-  static constexpr bool is_float = false;
-  static json describe() { return window_json<Spec>(kind); }
-  static ConvExpectation expect() {
-    return {FirstConvLayer<In, Spec>::weight_count, Spec::filters, WeightEncoding::signs};
+/// A layer kind's description (layer_kind.hpp) as the model file writes it.
+inline json description_json(const layer_description& d) {
+  using form = layer_description::form;
+  const json pool = json::array({d.pool.kernel, d.pool.stride, d.pool.pad});
+  json out = {{"kind", std::string(d.kind)}};
+  switch (d.shape) {
+    case form::window:
+      out.update({{"filters", d.filters},
+                  {"kernel", d.kernel},
+                  {"stride", d.stride},
+                  {"pad", d.pad},
+                  {"pool", pool}});
+      break;
+    case form::dense:
+      out.update({{"outputs", d.outputs}, {"output", std::string(d.output)}});
+      break;
+    case form::pool:
+      out["pool"] = pool;
+      break;
   }
-};
-template <ShapeType In, class Spec>
-struct layer_info<BinaryConvLayer<In, Spec>> {
-  static constexpr const char* kind = "BinaryConv";
-  static constexpr bool is_float = false;
-  static json describe() { return window_json<Spec>(kind); }
-  static ConvExpectation expect() {
-    return {Spec::filters * Spec::kernel * Spec::kernel * In::channels, Spec::filters,
-            WeightEncoding::signs};
-  }
-};
-template <ShapeType In, class Spec>
-struct layer_info<ConvLayer<In, Spec>> {
-  static constexpr const char* kind = "Conv";
-  static constexpr bool is_float = true;
-  static json describe() { return window_json<Spec>(kind); }
-  static ConvExpectation expect() {
-    return {Spec::filters * Spec::kernel * Spec::kernel * In::channels, Spec::filters,
-            WeightEncoding::floats};
-  }
-};
-template <ShapeType In, class Spec>
-struct layer_info<BinaryDenseLayer<In, Spec>> {
-  static constexpr const char* kind = "BinaryDense";
-  static constexpr bool is_float = false;
-  static json describe() {
-    return {{"kind", kind},
-            {"outputs", Spec::outputs},
-            {"output", Spec::produces_logits ? "logits" : "bits"}};
-  }
-  static DenseExpectation expect() {
-    return {Spec::outputs * In::size, Spec::outputs, Spec::produces, WeightEncoding::signs};
-  }
-};
-template <ShapeType In, class Spec>
-struct layer_info<DenseLayer<In, Spec>> {
-  static constexpr const char* kind = "Dense";
-  static constexpr bool is_float = true;
-  static json describe() {
-    return {{"kind", kind},
-            {"outputs", Spec::outputs},
-            {"output", Spec::produces_logits ? "logits" : "relu"}};
-  }
-  static DenseExpectation expect() {
-    return {Spec::outputs * In::size, Spec::outputs,
-            Spec::produces_logits ? Output::logits : Output::bits, WeightEncoding::floats};
-  }
-};
-template <ShapeType In, class Pool>
-struct layer_info<MaxPoolLayer<In, Pool>> {
-  static constexpr const char* kind = "MaxPool";
-  static constexpr bool is_float = false;
-  static json describe() { return {{"kind", kind}, {"pool", pool_json<Pool>()}}; }
-  static NoParameters expect() { return {}; }
-};
+  return out;
+}
 
 /// A layer's description with the shapes it was bound to.
 template <class Layer>
 json describe_layer() {
-  json d = layer_info<Layer>::describe();
+  static_assert(check_layer_kind<Layer>());
+  json d = description_json(Layer::description());
   d["input"] = shape_json<typename Layer::input_shape>();
   d["output"] = shape_json<typename Layer::output_shape>();
   return d;
@@ -130,7 +65,7 @@ json describe_layers(std::index_sequence<I...>) {
 
 template <class LayerTuple, std::size_t... I>
 constexpr bool any_float_layer(std::index_sequence<I...>) {
-  return (false || ... || layer_info<std::tuple_element_t<I, LayerTuple>>::is_float);
+  return (false || ... || std::tuple_element_t<I, LayerTuple>::is_float);
 }
 
 template <class V>
@@ -209,9 +144,8 @@ template <class Tier>
 constexpr bool tier_has_float_layers() {
   using LayerTuple = typename Tier::section::layer_types;
   bool any = any_float_layer<LayerTuple>(std::make_index_sequence<std::tuple_size_v<LayerTuple>>{});
-  if constexpr (Tier::has_exit) any = any || layer_info<typename Tier::exit::head_layer>::is_float;
-  if constexpr (Tier::exit::concatenates)
-    any = any || layer_info<typename Tier::exit::combine_layer>::is_float;
+  if constexpr (Tier::has_exit) any = any || Tier::exit::head_layer::is_float;
+  if constexpr (Tier::exit::concatenates) any = any || Tier::exit::combine_layer::is_float;
   return any;
 }
 

@@ -22,34 +22,9 @@
 
 #include "ddnn/io/json_codec.hpp"
 #include "ddnn/layers/batchnorm_sign.hpp"
-#include "ddnn/layers/binary_conv.hpp"
-#include "ddnn/layers/binary_dense.hpp"
-#include "ddnn/layers/max_pool.hpp"
+#include "ddnn/layers/parameters.hpp"
 
 DDNN_BEGIN_NAMESPACE
-
-/// How a layer's weights are stored: binary layers keep only signs (1 bit per weight), float
-/// layers (upper tiers) exact float32. The layer type chooses; a file must match it.
-enum class WeightEncoding { signs, floats };
-
-/// What a ConvParameters must hold for the layer that loads it.
-struct ConvExpectation {
-  std::size_t weights = 0;  ///< filters * kernel * kernel * input channels
-  std::size_t filters = 0;  ///< BatchNorm channels
-  WeightEncoding encoding = WeightEncoding::signs;
-};
-
-/// What a DenseParameters must hold for the layer that loads it.
-struct DenseExpectation {
-  std::size_t weights = 0;  ///< outputs * input values
-  std::size_t outputs = 0;  ///< BatchNorm channels (bits) or scale and bias values (logits)
-  Output produces = Output::bits;
-  WeightEncoding encoding = WeightEncoding::signs;
-};
-
-[[nodiscard]] inline const char* encoding_name(WeightEncoding encoding) noexcept {
-  return encoding == WeightEncoding::signs ? "signs" : "floats";
-}
 
 // --- weights ------------------------------------------------------------------------------------
 

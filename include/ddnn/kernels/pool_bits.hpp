@@ -4,6 +4,7 @@
 #pragma once
 #include <cstdint>
 
+#include "ddnn/core/window.hpp"
 #include "ddnn/kernels/plans.hpp"
 
 DDNN_BEGIN_NAMESPACE
@@ -12,19 +13,19 @@ template <class Isa>
 inline void pool_bits_flip(Isa, const pool_geometry& g, const std::uint64_t* raw,
                            const std::uint64_t* flip, std::uint64_t* out) noexcept {
   const int words = g.words;
+  const auto taps = [&](int o, int in) {
+    return window_taps<Isa>(std::size_t(o), std::size_t(in), std::size_t(g.kernel),
+                            std::size_t(g.stride), std::size_t(g.pad));
+  };
   for (int py = 0; py < g.out_h; ++py) {
-    const int y_begin = py * g.stride - g.pad < 0 ? 0 : py * g.stride - g.pad;
-    const int y_stop = py * g.stride - g.pad + g.kernel;
-    const int y_end = y_stop > g.in_h ? g.in_h : y_stop;
+    const window_range rows = taps(py, g.in_h);
     for (int px = 0; px < g.out_w; ++px) {
-      const int x_begin = px * g.stride - g.pad < 0 ? 0 : px * g.stride - g.pad;
-      const int x_stop = px * g.stride - g.pad + g.kernel;
-      const int x_end = x_stop > g.in_w ? g.in_w : x_stop;
+      const window_range cols = taps(px, g.in_w);
       std::uint64_t* o = out + (std::ptrdiff_t(py) * g.out_w + px) * words;
       for (int w = 0; w < words; ++w) o[w] = 0;
-      for (int y = y_begin; y < y_end; ++y)
-        for (int x = x_begin; x < x_end; ++x) {
-          const std::uint64_t* r = raw + (std::ptrdiff_t(y) * g.in_w + x) * words;
+      for (std::size_t y = rows.begin; y < rows.end; ++y)
+        for (std::size_t x = cols.begin; x < cols.end; ++x) {
+          const std::uint64_t* r = raw + (std::ptrdiff_t(y) * g.in_w + std::ptrdiff_t(x)) * words;
           for (int w = 0; w < words; ++w) o[w] |= r[w];
         }
       for (int w = 0; w < words; ++w) o[w] ^= flip[w];

@@ -3,26 +3,23 @@
 #pragma once
 #include <algorithm>
 #include <bit>
+#include <cmath>
 #include <cstdint>
 #include <map>
 #include <span>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "ddnn/core/bit_tensor.hpp"
+#include "ddnn/core/window.hpp"
 #include "ddnn/kernels/dispatch.hpp"
 #include "ddnn/layers/batchnorm_sign.hpp"
+#include "ddnn/layers/layer_kind.hpp"
 #include "ddnn/layers/layer_support.hpp"
 #include "ddnn/layers/max_pool.hpp"
 
 DDNN_BEGIN_NAMESPACE
-
-/// Parameters as training produces them: float weights [filter][ky][kx][channel], packed by sign
-/// (w >= 0 is +1), and one BatchNorm per filter.
-struct ConvParameters {
-  std::vector<float> weights;
-  std::vector<BatchNorm> batchnorm;
-};
 
 template <ShapeType In, class Spec>
 class BinaryConvLayer;
@@ -54,26 +51,43 @@ struct BinaryConv {
 };
 
 template <ShapeType In, class Spec>
-class BinaryConvLayer {
+class BinaryConvLayer : public detail::windowed_layer<In, Spec, WeightEncoding::signs>,
+                        public detail::returns_output<BinaryConvLayer<In, Spec>, BitTensor<In>> {
   static constexpr std::size_t F = Spec::filters;
   static constexpr std::size_t K = Spec::kernel;
-  static_assert(K <= In::height + 2 * Spec::pad,
+  static_assert(window_fits(In::height, K, Spec::pad),
                 "BinaryConv kernel is taller than the zero-padded input");
-  static_assert(K <= In::width + 2 * Spec::pad,
+  static_assert(window_fits(In::width, K, Spec::pad),
                 "BinaryConv kernel is wider than the zero-padded input");
   using Pool = typename Spec::pool;
+  using window_base = detail::windowed_layer<In, Spec, WeightEncoding::signs>;
 
  public:
-  using input_shape = In;
-  using spec_type = Spec;
-  using conv_shape = typename Spec::template conv_shape<In>;
-  using output_shape = typename Spec::template output_shape<In>;
-  static_assert(Pool::kernel <= conv_shape::height + 2 * Pool::pad &&
-                    Pool::kernel <= conv_shape::width + 2 * Pool::pad,
+  using typename window_base::conv_shape;
+  using typename window_base::input_shape;
+  using typename window_base::output_shape;
+  using typename window_base::parameters_type;
+  using window_base::geometry;
+  using window_base::pool_geometry;
+  using window_base::weight_count;
+  using output_type = BitTensor<output_shape>;
+  static_assert(window_fits(conv_shape::height, Pool::kernel, Pool::pad) &&
+                    window_fits(conv_shape::width, Pool::kernel, Pool::pad),
                 "BinaryConv pooling window is larger than the padded conv output");
-  static constexpr std::size_t weight_count = F * K * K * In::channels;
   /// Taps times channels: sums lie in [-max_sum, max_sum].
   static constexpr std::int32_t max_sum = std::int32_t(K * K * In::channels);
+
+  // ---- the layer kind's pieces (layer_kind.hpp) ----
+  static constexpr std::string_view kind = "BinaryConv";
+  [[nodiscard]] static constexpr layer_description description() noexcept {
+    return detail::window_description<Spec>(kind);
+  }
+  /// Signs, and BatchNorm steps within the sums' spread (about sqrt(taps)).
+  [[nodiscard]] static ConvParameters random_parameters(detail::random_stream& r) {
+    constexpr std::size_t taps = K * K * In::channels;
+    return {detail::random_signs(r, weight_count),
+            detail::random_batchnorm(r, F, 0, std::sqrt(float(taps)))};
+  }
 
   /// Packs `parameters`; chooses the kernels for `isa` (default: the fastest this CPU runs).
   /// Throws ddnn::error on wrong sizes or non-finite values.
@@ -97,11 +111,6 @@ class BinaryConvLayer {
   void forward(const BitTensor<In>& input, BitTensor<output_shape>& output) const {
     const binary_conv_plan p = plan();
     kernels_->binary_conv(p, input.data(), output.data(), detail::thread_scratch(scratch_bytes(p)));
-  }
-  [[nodiscard]] BitTensor<output_shape> operator()(const BitTensor<In>& input) const {
-    BitTensor<output_shape> output;
-    forward(input, output);
-    return output;
   }
   /// Any other input shape is a compile error that names both shapes.
   template <ShapeType Other, ShapeType Out>

@@ -5,27 +5,17 @@
 #include <cmath>
 #include <cstdint>
 #include <span>
+#include <string_view>
 #include <vector>
 
 #include "ddnn/core/bit_tensor.hpp"
 #include "ddnn/core/tensor.hpp"
 #include "ddnn/kernels/dispatch.hpp"
 #include "ddnn/layers/batchnorm_sign.hpp"
+#include "ddnn/layers/layer_kind.hpp"
 #include "ddnn/layers/layer_support.hpp"
 
 DDNN_BEGIN_NAMESPACE
-
-/// What a BinaryDense produces.
-enum class Output { bits, logits };
-
-/// Parameters as training produces them: weights [output][input value, HWC order] packed by sign;
-/// BatchNorm per output (bits) or scale and bias per output (logits).
-struct DenseParameters {
-  std::vector<float> weights;
-  std::vector<BatchNorm> batchnorm;  ///< Output::bits
-  std::vector<float> scale;          ///< Output::logits
-  std::vector<float> bias;           ///< Output::logits
-};
 
 template <ShapeType In, class Spec>
 class BinaryDenseLayer;
@@ -46,7 +36,7 @@ struct BinaryDense {
 };
 
 template <ShapeType In, class Spec>
-class BinaryDenseLayer {
+class BinaryDenseLayer : public detail::returns_output<BinaryDenseLayer<In, Spec>, BitTensor<In>> {
   static constexpr std::size_t N = Spec::outputs;
   static constexpr bool to_logits = Spec::produces == Output::logits;
   static constexpr int groups = int((N + filter_group - 1) / filter_group);
@@ -57,7 +47,32 @@ class BinaryDenseLayer {
   using output_shape = Vector<N>;
   using output_type =
       std::conditional_t<to_logits, Tensor<float, output_shape>, BitTensor<output_shape>>;
+  using parameters_type = DenseParameters;
   static constexpr std::size_t weight_count = N * In::size;
+
+  // ---- the layer kind's pieces (layer_kind.hpp) ----
+  static constexpr std::string_view kind = "BinaryDense";
+  static constexpr bool is_float = false;
+  [[nodiscard]] static constexpr layer_description description() noexcept {
+    return detail::dense_description(kind, N, to_logits ? "logits" : "bits");
+  }
+  [[nodiscard]] static constexpr DenseExpectation expectation() noexcept {
+    return {weight_count, N, Spec::produces, WeightEncoding::signs};
+  }
+  /// 1 bit per weight; a 4-byte scale and bias per logit, or a 4-byte threshold per bit.
+  static constexpr parameter_storage storage{weight_count, (to_logits ? 8 : 4) * N};
+  /// Signs; logit heads scales about 1 / sqrt(inputs), bit outputs BatchNorm steps within the
+  /// sums' spread.
+  [[nodiscard]] static DenseParameters random_parameters(detail::random_stream& r) {
+    DenseParameters p;
+    p.weights = detail::random_signs(r, weight_count);
+    const float spread = std::sqrt(float(In::size));
+    if constexpr (to_logits)
+      detail::random_logit_head(r, N, spread, p);
+    else
+      p.batchnorm = detail::random_batchnorm(r, N, 0, spread);
+    return p;
+  }
 
   explicit BinaryDenseLayer(const DenseParameters& parameters, isa_id isa = best_isa())
       : kernels_(&kernels(isa)) {
@@ -120,11 +135,6 @@ class BinaryDenseLayer {
       kernels_->binary_dense(p, input.data(), nullptr, output.data());
     else
       kernels_->binary_dense(p, input.data(), output.data(), nullptr);
-  }
-  [[nodiscard]] output_type operator()(const BitTensor<In>& input) const {
-    output_type output;
-    forward(input, output);
-    return output;
   }
   template <ShapeType Other, class Out>
   void forward(const BitTensor<Other>&, Out&) const {

@@ -7,14 +7,17 @@
 #include <limits>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ddnn/core/bit_tensor.hpp"
 #include "ddnn/core/tensor.hpp"
+#include "ddnn/core/window.hpp"
 #include "ddnn/kernels/dispatch.hpp"
 #include "ddnn/layers/activation.hpp"
 #include "ddnn/layers/batchnorm_sign.hpp"
 #include "ddnn/layers/binary_conv.hpp"
+#include "ddnn/layers/layer_kind.hpp"
 #include "ddnn/layers/layer_support.hpp"
 #include "ddnn/layers/max_pool.hpp"
 
@@ -22,37 +25,7 @@ DDNN_BEGIN_NAMESPACE
 
 namespace float_math {
 
-/// A sliding window over H x W x C samples (a convolution or a max-pool) at run time.
-struct window_geometry {
-  std::size_t in_h = 0, in_w = 0, channels = 0;
-  std::size_t kernel = 1, stride = 1, pad = 0;
-  std::size_t out_h = 0, out_w = 0;
-
-  /// The window's geometry with the output extents it implies; throws ddnn::error when the
-  /// window does not fit the zero-padded input.
-  [[nodiscard]] static constexpr window_geometry of(std::size_t in_h, std::size_t in_w,
-                                                    std::size_t channels, std::size_t kernel,
-                                                    std::size_t stride, std::size_t pad) {
-    if (in_h == 0 || in_w == 0 || channels == 0 || kernel == 0 || stride == 0)
-      detail::fail("float_math::window_geometry: every extent must be positive");
-    if (kernel > in_h + 2 * pad || kernel > in_w + 2 * pad)
-      detail::fail("float_math::window_geometry: window larger than the padded input");
-    window_geometry g{in_h, in_w, channels, kernel, stride, pad};
-    g.out_h = window_output_extent(in_h, kernel, stride, pad);
-    g.out_w = window_output_extent(in_w, kernel, stride, pad);
-    return g;
-  }
-  [[nodiscard]] constexpr std::size_t in_size() const noexcept { return in_h * in_w * channels; }
-  [[nodiscard]] constexpr std::size_t out_pixels() const noexcept { return out_h * out_w; }
-  /// Values one output pixel reads: [ky][kx][channel].
-  [[nodiscard]] constexpr std::size_t patch_size() const noexcept {
-    return kernel * kernel * channels;
-  }
-  /// True when the patches are the input itself (1x1 window, stride 1, no padding).
-  [[nodiscard]] constexpr bool identity_patches() const noexcept {
-    return kernel == 1 && stride == 1 && pad == 0;
-  }
-};
+using ddnn::window_geometry;
 
 /// Writes sample's patches, one row of patch_size() values per output pixel, zeros for padding.
 inline void im2col(const float* sample, const window_geometry& g, float* patches) noexcept {
@@ -97,16 +70,12 @@ inline void max_pool(const float* in, const window_geometry& g, float* out) noex
   for (std::size_t py = 0; py < g.out_h; ++py)
     for (std::size_t px = 0; px < g.out_w; ++px, out += c) {
       std::fill_n(out, c, -std::numeric_limits<float>::infinity());
-      for (std::size_t ky = 0; ky < g.kernel; ++ky) {
-        const std::ptrdiff_t y = std::ptrdiff_t(py * g.stride + ky) - std::ptrdiff_t(g.pad);
-        if (y < 0 || y >= std::ptrdiff_t(g.in_h)) continue;
-        for (std::size_t kx = 0; kx < g.kernel; ++kx) {
-          const std::ptrdiff_t x = std::ptrdiff_t(px * g.stride + kx) - std::ptrdiff_t(g.pad);
-          if (x < 0 || x >= std::ptrdiff_t(g.in_w)) continue;
-          const float* i = in + (std::size_t(y) * g.in_w + std::size_t(x)) * c;
+      const window_range rows = g.rows(py), cols = g.cols(px);
+      for (std::size_t y = rows.begin; y < rows.end; ++y)
+        for (std::size_t x = cols.begin; x < cols.end; ++x) {
+          const float* i = in + (y * g.in_w + x) * c;
           for (std::size_t j = 0; j < c; ++j) out[j] = std::max(out[j], i[j]);
         }
-      }
     }
 }
 
@@ -174,31 +143,42 @@ struct Conv {
 /// Conv bound to input shape In. Reads a float tensor, or a bit tensor as +1.0f / -1.0f (the
 /// values a binary device sends). Const and shareable between threads (scratch is per thread).
 template <ShapeType In, class Spec>
-class ConvLayer {
+class ConvLayer
+    : public detail::windowed_layer<In, Spec, WeightEncoding::floats>,
+      public detail::returns_output<ConvLayer<In, Spec>, Tensor<float, In>, BitTensor<In>> {
   static constexpr std::size_t F = Spec::filters;
   static constexpr std::size_t K = Spec::kernel;
-  static_assert(K <= In::height + 2 * Spec::pad,
+  static_assert(window_fits(In::height, K, Spec::pad),
                 "Conv kernel is taller than the zero-padded input");
-  static_assert(K <= In::width + 2 * Spec::pad, "Conv kernel is wider than the zero-padded input");
+  static_assert(window_fits(In::width, K, Spec::pad),
+                "Conv kernel is wider than the zero-padded input");
   using Pool = typename Spec::pool;
+  using window_base = detail::windowed_layer<In, Spec, WeightEncoding::floats>;
 
  public:
-  using input_shape = In;
-  using spec_type = Spec;
-  using conv_shape = typename Spec::template conv_shape<In>;
-  using output_shape = typename Spec::template output_shape<In>;
+  using typename window_base::conv_shape;
+  using typename window_base::input_shape;
+  using typename window_base::output_shape;
+  using typename window_base::parameters_type;
+  using window_base::geometry;
+  using window_base::pool_geometry;
+  using window_base::weight_count;
   using output_type = Tensor<float, output_shape>;
-  static_assert(Pool::kernel <= conv_shape::height + 2 * Pool::pad &&
-                    Pool::kernel <= conv_shape::width + 2 * Pool::pad,
+  static_assert(window_fits(conv_shape::height, Pool::kernel, Pool::pad) &&
+                    window_fits(conv_shape::width, Pool::kernel, Pool::pad),
                 "Conv pooling window is larger than the padded conv output");
   static constexpr bool produces_logits = false;
-  static constexpr std::size_t weight_count = F * K * K * In::channels;
-  static constexpr float_math::window_geometry geometry{
-      In::height,   In::width, In::channels,       K,
-      Spec::stride, Spec::pad, conv_shape::height, conv_shape::width};
-  static constexpr float_math::window_geometry pool_geometry{
-      conv_shape::height,   conv_shape::width,  F, Pool::kernel, Pool::stride, Pool::pad,
-      output_shape::height, output_shape::width};
+
+  // ---- the layer kind's pieces (layer_kind.hpp) ----
+  static constexpr std::string_view kind = "Conv";
+  [[nodiscard]] static constexpr layer_description description() noexcept {
+    return detail::window_description<Spec>(kind);
+  }
+  /// Weights uniform in +-sqrt(3 / taps), BatchNorm steps near 0.
+  [[nodiscard]] static ConvParameters random_parameters(detail::random_stream& r) {
+    constexpr std::size_t taps = K * K * In::channels;
+    return {detail::random_floats(r, weight_count, taps), detail::random_batchnorm(r, F, 0, 1)};
+  }
 
   /// Copies the weights ([filter][ky][kx][channel]) and BatchNorms. `isa` is taken for uniform
   /// construction only: Eigen chose its SIMD when this was compiled. Throws ddnn::error on wrong
@@ -223,16 +203,6 @@ class ConvLayer {
     float* values = scratch(detail::scratch_floats(In::size));
     detail::signs_to_floats(input, values);
     run(values, output.data(), values + detail::scratch_floats(In::size));
-  }
-  [[nodiscard]] output_type operator()(const Tensor<float, In>& input) const {
-    output_type output;
-    forward(input, output);
-    return output;
-  }
-  [[nodiscard]] output_type operator()(const BitTensor<In>& input) const {
-    output_type output;
-    forward(input, output);
-    return output;
   }
   /// Any other input is a compile error that says what is wrong.
   template <class T, ShapeType Other, class Out>

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ddnn/core/bit_tensor.hpp"
@@ -13,6 +14,7 @@
 #include "ddnn/layers/activation.hpp"
 #include "ddnn/layers/batchnorm_sign.hpp"
 #include "ddnn/layers/binary_dense.hpp"
+#include "ddnn/layers/layer_kind.hpp"
 #include "ddnn/layers/layer_support.hpp"
 
 DDNN_BEGIN_NAMESPACE
@@ -62,7 +64,8 @@ struct Dense {
 /// Dense bound to input shape In. Reads a float tensor, or a bit tensor as +1.0f / -1.0f (the
 /// values a binary device sends). Const and shareable between threads (scratch is per thread).
 template <ShapeType In, class Spec>
-class DenseLayer {
+class DenseLayer
+    : public detail::returns_output<DenseLayer<In, Spec>, Tensor<float, In>, BitTensor<In>> {
   static constexpr std::size_t N = Spec::outputs;
 
  public:
@@ -71,7 +74,32 @@ class DenseLayer {
   using output_shape = Vector<N>;
   using output_type = Tensor<float, output_shape>;
   static constexpr bool produces_logits = Spec::produces_logits;
+  using parameters_type = DenseParameters;
   static constexpr std::size_t weight_count = N * In::size;
+
+  // ---- the layer kind's pieces (layer_kind.hpp) ----
+  static constexpr std::string_view kind = "Dense";
+  static constexpr bool is_float = true;
+  [[nodiscard]] static constexpr layer_description description() noexcept {
+    return detail::dense_description(kind, N, produces_logits ? "logits" : "relu");
+  }
+  [[nodiscard]] static constexpr DenseExpectation expectation() noexcept {
+    return {weight_count, N, produces_logits ? Output::logits : Output::bits,
+            WeightEncoding::floats};
+  }
+  /// A float per weight; a scale and bias per logit, or a BatchNorm (4 floats) per output.
+  static constexpr parameter_storage storage{32 * weight_count, (produces_logits ? 8 : 16) * N};
+  /// Weights uniform in +-sqrt(3 / inputs); logit heads scales in [1, 2), others BatchNorm steps
+  /// near 0.
+  [[nodiscard]] static DenseParameters random_parameters(detail::random_stream& r) {
+    DenseParameters p;
+    p.weights = detail::random_floats(r, weight_count, In::size);
+    if constexpr (produces_logits)
+      detail::random_logit_head(r, N, 1.0f, p);
+    else
+      p.batchnorm = detail::random_batchnorm(r, N, 0, 1);
+    return p;
+  }
 
   /// Copies the weights and either the BatchNorms (relu) or the scales and biases (logits); the
   /// other fields are ignored. `isa` is taken for uniform construction only: Eigen chose its
@@ -106,16 +134,6 @@ class DenseLayer {
     float* values = scratch(detail::scratch_floats(In::size));
     detail::signs_to_floats(input, values);
     run(values, output.data(), values + detail::scratch_floats(In::size));
-  }
-  [[nodiscard]] output_type operator()(const Tensor<float, In>& input) const {
-    output_type output;
-    forward(input, output);
-    return output;
-  }
-  [[nodiscard]] output_type operator()(const BitTensor<In>& input) const {
-    output_type output;
-    forward(input, output);
-    return output;
   }
   /// Any other input is a compile error that says what is wrong.
   template <class T, ShapeType Other, class Out>

@@ -1,15 +1,19 @@
 // FirstConv: the device's first layer. Sensor input (uint8, int8 or float, HWC) against binary
 // weights, exact integer sums for 8-bit input, then max-pool and folded BatchNorm+sign into bits.
 #pragma once
+#include <cmath>
 #include <cstdint>
 #include <span>
+#include <string_view>
 #include <vector>
 
 #include "ddnn/core/bit_tensor.hpp"
 #include "ddnn/core/tensor.hpp"
+#include "ddnn/core/window.hpp"
 #include "ddnn/kernels/dispatch.hpp"
 #include "ddnn/layers/batchnorm_sign.hpp"
 #include "ddnn/layers/binary_conv.hpp"
+#include "ddnn/layers/layer_kind.hpp"
 #include "ddnn/layers/layer_support.hpp"
 #include "ddnn/layers/max_pool.hpp"
 
@@ -28,26 +32,46 @@ struct FirstConv : BinaryConv<Filters, Kernel, Stride, Pad, Pool> {
 };
 
 template <ShapeType In, class Spec>
-class FirstConvLayer {
+class FirstConvLayer
+    : public detail::windowed_layer<In, Spec, WeightEncoding::signs>,
+      public detail::returns_output<FirstConvLayer<In, Spec>, Tensor<std::uint8_t, In>,
+                                    Tensor<std::int8_t, In>, Tensor<float, In>> {
   static constexpr std::size_t F = Spec::filters;
   static constexpr std::size_t K = Spec::kernel;
-  static_assert(K <= In::height + 2 * Spec::pad,
+  static_assert(window_fits(In::height, K, Spec::pad),
                 "FirstConv kernel is taller than the zero-padded input");
-  static_assert(K <= In::width + 2 * Spec::pad,
+  static_assert(window_fits(In::width, K, Spec::pad),
                 "FirstConv kernel is wider than the zero-padded input");
   using Pool = typename Spec::pool;
+  using window_base = detail::windowed_layer<In, Spec, WeightEncoding::signs>;
 
  public:
-  using input_shape = In;
-  using spec_type = Spec;
-  using conv_shape = typename Spec::template conv_shape<In>;
-  using output_shape = typename Spec::template output_shape<In>;
-  static_assert(Pool::kernel <= conv_shape::height + 2 * Pool::pad &&
-                    Pool::kernel <= conv_shape::width + 2 * Pool::pad,
+  using typename window_base::conv_shape;
+  using typename window_base::input_shape;
+  using typename window_base::output_shape;
+  using typename window_base::parameters_type;
+  using window_base::geometry;
+  using window_base::pool_geometry;
+  using window_base::weight_count;
+  using output_type = BitTensor<output_shape>;
+  static_assert(window_fits(conv_shape::height, Pool::kernel, Pool::pad) &&
+                    window_fits(conv_shape::width, Pool::kernel, Pool::pad),
                 "FirstConv pooling window is larger than the padded conv output");
-  static constexpr std::size_t weight_count = F * K * K * In::channels;
   /// Largest |sum| for 8-bit input (255 per tap and channel).
   static constexpr std::int32_t max_sum = std::int32_t(255 * K * K * In::channels);
+
+  // ---- the layer kind's pieces (layer_kind.hpp) ----
+  static constexpr std::string_view kind = "FirstConv";
+  [[nodiscard]] static constexpr layer_description description() noexcept {
+    return detail::window_description<Spec>(kind);
+  }
+  /// Signs, and BatchNorm steps within the spread of sums of 8-bit values (mean ~128) under
+  /// random signs: about 128 * sqrt(taps).
+  [[nodiscard]] static ConvParameters random_parameters(detail::random_stream& r) {
+    constexpr std::size_t taps = K * K * In::channels;
+    const float spread = 128.0f * std::sqrt(float(taps));
+    return {detail::random_signs(r, weight_count), detail::random_batchnorm(r, F, 0, spread)};
+  }
 
   explicit FirstConvLayer(const ConvParameters& parameters, isa_id isa = best_isa())
       : kernels_(&kernels(isa)) {
@@ -84,12 +108,6 @@ class FirstConvLayer {
     if (!kernels_->first_conv_f32(p, input.data(), output.data(),
                                   detail::thread_scratch(scratch_bytes(p))))
       detail::fail("FirstConv: input contains a NaN or infinite value");
-  }
-  template <class T>
-  [[nodiscard]] BitTensor<output_shape> operator()(const Tensor<T, In>& input) const {
-    BitTensor<output_shape> output;
-    forward(input, output);
-    return output;
   }
   template <class T, ShapeType Other, class Out>
   void forward(const Tensor<T, Other>&, Out&) const {

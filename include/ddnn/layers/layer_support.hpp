@@ -2,6 +2,7 @@
 // compile-time check that a tensor's shape is the one a layer was built for.
 #pragma once
 #include <cmath>
+#include <concepts>
 #include <cstddef>
 #include <span>
 #include <string>
@@ -10,7 +11,9 @@
 #include "ddnn/core/aligned_buffer.hpp"
 #include "ddnn/core/error.hpp"
 #include "ddnn/core/shape.hpp"
+#include "ddnn/core/window.hpp"
 #include "ddnn/kernels/plans.hpp"
+#include "ddnn/layers/layer_kind.hpp"
 
 DDNN_BEGIN_NAMESPACE
 namespace detail {
@@ -38,6 +41,47 @@ inline void require_finite(std::span<const float> values, const std::string& wha
 template <class Expected, class Got>
 struct input_shape_of_layer {
   static constexpr bool matches = std::is_same_v<Expected, Got>;
+};
+
+/// Gives a layer `operator()(input)`, returning a new output from its `forward(input, output)`,
+/// for exactly the input tensor types listed (any other input is not invocable, so a Section can
+/// ask whether its layers chain without an error).
+template <class Layer, class... Inputs>
+struct returns_output {
+  template <class Input>
+  requires(std::same_as<Input, Inputs> || ...) [[nodiscard]] auto operator()(
+      const Input& input) const {
+    typename Layer::output_type output;
+    static_cast<const Layer&>(*this).forward(input, output);
+    return output;
+  }
+};
+
+/// What a windowed layer kind (FirstConv, BinaryConv, Conv) derives from its spec and input
+/// shape alone: its shapes and parameter record, its windows, and the model-file and storage
+/// pieces of its kind. Binary kinds (Encoding signs) keep 1 bit per weight and a 4-byte
+/// threshold per filter, float kinds a float per weight and a BatchNorm (4 floats) per filter.
+template <ShapeType In, class Spec, WeightEncoding Encoding>
+struct windowed_layer {
+  using input_shape = In;
+  using spec_type = Spec;
+  using conv_shape = typename Spec::template conv_shape<In>;
+  using output_shape = typename Spec::template output_shape<In>;
+  using parameters_type = ConvParameters;
+  /// Weights [filter][ky][kx][channel].
+  static constexpr std::size_t weight_count =
+      Spec::filters * Spec::kernel * Spec::kernel * In::channels;
+  static constexpr window_geometry geometry = window_geometry::over<In, Spec>();
+  static constexpr window_geometry pool_geometry =
+      window_geometry::over<conv_shape, typename Spec::pool>();
+
+  static constexpr bool is_float = Encoding == WeightEncoding::floats;
+  [[nodiscard]] static constexpr ConvExpectation expectation() noexcept {
+    return {weight_count, Spec::filters, Encoding};
+  }
+  static constexpr parameter_storage storage =
+      is_float ? parameter_storage{32 * weight_count, 16 * Spec::filters}
+               : parameter_storage{weight_count, 4 * Spec::filters};
 };
 
 /// The pool geometry a kernel plan needs, from a conv shape, its pooled shape and the window.

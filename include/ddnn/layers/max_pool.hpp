@@ -3,14 +3,15 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 
 #include "ddnn/arch/isa.hpp"
 #include "ddnn/core/bit_tensor.hpp"
+#include "ddnn/core/window.hpp"
+#include "ddnn/layers/layer_kind.hpp"
+#include "ddnn/layers/layer_support.hpp"
 
 DDNN_BEGIN_NAMESPACE
-
-/// The parameters of a layer that has none (a Section takes one argument per layer).
-struct NoParameters {};
 
 template <ShapeType In, class Pool>
 class MaxPoolLayer;
@@ -43,30 +44,46 @@ struct MaxPool {
       for (std::size_t px = 0; px < Out::width; ++px) {
         std::uint64_t* o = out.data() + (py * Out::width + px) * wpp;
         for (std::size_t w = 0; w < wpp; ++w) o[w] = 0;
-        for (std::size_t ky = 0; ky < Kernel; ++ky) {
-          const std::ptrdiff_t y = std::ptrdiff_t(py * Stride + ky) - std::ptrdiff_t(Pad);
-          if (y < 0 || y >= std::ptrdiff_t(In::height)) continue;
-          for (std::size_t kx = 0; kx < Kernel; ++kx) {
-            const std::ptrdiff_t x = std::ptrdiff_t(px * Stride + kx) - std::ptrdiff_t(Pad);
-            if (x < 0 || x >= std::ptrdiff_t(In::width)) continue;
-            const std::uint64_t* i =
-                in.data() + (std::size_t(y) * In::width + std::size_t(x)) * wpp;
+        const window_range rows = window_taps(py, In::height, Kernel, Stride, Pad);
+        const window_range cols = window_taps(px, In::width, Kernel, Stride, Pad);
+        for (std::size_t y = rows.begin; y < rows.end; ++y)
+          for (std::size_t x = cols.begin; x < cols.end; ++x) {
+            const std::uint64_t* i = in.data() + (y * In::width + x) * wpp;
             for (std::size_t w = 0; w < wpp; ++w) o[w] |= i[w];
           }
-        }
       }
   }
 };
 
 /// MaxPool as a layer of a Section: packed bits in, pooled packed bits out.
 template <ShapeType In, class Pool>
-class MaxPoolLayer {
+class MaxPoolLayer : public detail::returns_output<MaxPoolLayer<In, Pool>, BitTensor<In>> {
  public:
   using input_shape = In;
   using spec_type = Pool;
   using output_shape = typename Pool::template output_shape<In>;
-  static_assert(Pool::kernel <= In::height + 2 * Pool::pad &&
-                    Pool::kernel <= In::width + 2 * Pool::pad,
+  using output_type = BitTensor<output_shape>;
+  using parameters_type = NoParameters;
+  static constexpr window_geometry geometry = window_geometry::over<In, Pool>();
+
+  // ---- the layer kind's pieces (layer_kind.hpp) ----
+  static constexpr std::string_view kind = "MaxPool";
+  static constexpr bool is_float = false;
+  [[nodiscard]] static constexpr layer_description description() noexcept {
+    layer_description d;
+    d.shape = layer_description::form::pool;
+    d.kind = kind;
+    d.pool = {Pool::kernel, Pool::stride, Pool::pad};
+    return d;
+  }
+  [[nodiscard]] static constexpr NoParameters expectation() noexcept { return {}; }
+  /// Pooling has no parameters: nothing stored.
+  static constexpr parameter_storage storage{0, 0};
+  [[nodiscard]] static NoParameters random_parameters(detail::random_stream&) noexcept {
+    return {};
+  }
+  static_assert(window_fits(In::height, Pool::kernel, Pool::pad) &&
+                    window_fits(In::width, Pool::kernel, Pool::pad),
                 "MaxPool window is larger than the padded input");
 
   /// Takes the same (isa) argument as every layer for uniform construction; pooling is ORs.
@@ -74,11 +91,6 @@ class MaxPoolLayer {
 
   void forward(const BitTensor<In>& input, BitTensor<output_shape>& output) const noexcept {
     Pool::forward(input, output);
-  }
-  [[nodiscard]] BitTensor<output_shape> operator()(const BitTensor<In>& input) const {
-    BitTensor<output_shape> output;
-    forward(input, output);
-    return output;
   }
 };
 

@@ -23,6 +23,9 @@ namespace train {
 /// One tier of the trainer's simulation: its nodes' sections and exit heads, and one batch.
 template <class Tier>
 struct TierState {
+  static_assert(check_trainable_layer_if<Tier::has_exit, typename Tier::exit::head_layer>());
+  static_assert(
+      check_trainable_layer_if<Tier::exit::concatenates, typename Tier::exit::combine_layer>());
   using chain_type = TrainableChain<typename Tier::section::layer_types>;
   using head_type =
       std::conditional_t<Tier::has_exit, Trainable<typename Tier::exit::head_layer>, char>;

@@ -1,6 +1,7 @@
 // Trainable<Layer>: the training-time twin of an inference layer type, specialised per layer
 // kind in the trainable_<kind>.hpp headers; TrainableChain<Layers>: a section's layers in order.
 #pragma once
+#include <concepts>
 #include <cstddef>
 #include <string>
 #include <tuple>
@@ -21,22 +22,60 @@ template <class Layer>
 struct always_false : std::false_type {};
 }  // namespace detail
 
-/// The trainable twin of a bound layer type; specialised below for every layer kind.
+/// The trainable twin of a bound layer type, specialised per layer kind in
+/// train/trainable_<kind>.hpp (a layer kind's one piece that needs Eigen, so it lives apart).
 template <class Layer>
 class Trainable {
   static_assert(detail::always_false<Layer>::value,
-                "Trainable: this layer type has no training implementation (supported: "
-                "FirstConv, BinaryConv, BinaryDense, MaxPool, Conv, Dense)");
+                "a layer kind requires a training twin to be trained: a specialisation "
+                "ddnn::train::Trainable<Layer> (see docs/extending.md); is its "
+                "train/trainable_<kind>.hpp included?");
 };
+
+/// What a training twin provides: built from the random stream (drawing its initial weights in
+/// layer order), forward and backward over a batch (one sample per row), its parameters for the
+/// optimiser, and the trained parameters in the inference layer's record.
+template <class Twin, class Layer>
+concept TrainingTwin = std::constructible_from<Twin, ddnn::detail::random_stream&> &&
+    requires(Twin& t, const Twin& ct, const Matrix& x, const RunContext& ctx,
+             std::vector<ParameterRef>& refs, const std::string& prefix) {
+  { t.forward(x, ctx) } -> std::same_as<Matrix>;
+  { t.backward(x, true, ctx) } -> std::same_as<Matrix>;
+  t.parameters(refs, prefix);
+  t.zero_grad();
+  { ct.exported() } -> std::same_as<typename Layer::parameters_type>;
+};
+
+/// The training side of a layer kind's checklist (layer_kind.hpp holds the inference side).
+template <class Layer>
+constexpr bool check_trainable_layer() {
+  static_assert(TrainingTwin<Trainable<Layer>, Layer>,
+                "a layer kind's training twin Trainable<Layer> requires a constructor from "
+                "detail::random_stream&, forward(x, ctx) and backward(d, need_dx, ctx) returning "
+                "Matrix, parameters(refs, prefix), zero_grad() and exported() returning the "
+                "layer's parameters_type");
+  return true;
+}
+
+/// check_trainable_layer for a layer a tier may not have (an exit head, a combining head).
+template <bool Present, class Layer>
+constexpr bool check_trainable_layer_if() {
+  if constexpr (Present)
+    return check_trainable_layer<Layer>();
+  else
+    return true;
+}
 
 /// The trainable twin of a Section's layer tuple.
 template <class LayerTuple>
 class TrainableChain;
 template <class... Layers>
 class TrainableChain<std::tuple<Layers...>> {
+  static_assert((check_trainable_layer<Layers>() && ...));
+
  public:
   static constexpr std::size_t size = sizeof...(Layers);
-  using parameters_type = std::tuple<typename Trainable<Layers>::parameters_type...>;
+  using parameters_type = std::tuple<typename Layers::parameters_type...>;
 
   explicit TrainableChain(ddnn::detail::random_stream& r) : layers_(make(r)) {}
 

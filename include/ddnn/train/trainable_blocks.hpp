@@ -19,8 +19,8 @@
 DDNN_BEGIN_NAMESPACE
 namespace train {
 
+using ddnn::window_geometry;
 using float_math::Matrix;
-using float_math::window_geometry;
 
 namespace detail {
 
@@ -60,18 +60,14 @@ inline void max_pool_argmax(const float* in, const window_geometry& g, float* ou
     for (std::size_t px = 0; px < g.out_w; ++px, out += c, arg += c) {
       std::fill_n(out, c, -std::numeric_limits<float>::infinity());
       std::fill_n(arg, c, -1);
-      for (std::size_t ky = 0; ky < g.kernel; ++ky) {
-        const std::ptrdiff_t y = std::ptrdiff_t(py * g.stride + ky) - std::ptrdiff_t(g.pad);
-        if (y < 0 || y >= std::ptrdiff_t(g.in_h)) continue;
-        for (std::size_t kx = 0; kx < g.kernel; ++kx) {
-          const std::ptrdiff_t x = std::ptrdiff_t(px * g.stride + kx) - std::ptrdiff_t(g.pad);
-          if (x < 0 || x >= std::ptrdiff_t(g.in_w)) continue;
-          const auto pixel = std::int32_t(std::size_t(y) * g.in_w + std::size_t(x));
+      const window_range rows = g.rows(py), cols = g.cols(px);
+      for (std::size_t y = rows.begin; y < rows.end; ++y)
+        for (std::size_t x = cols.begin; x < cols.end; ++x) {
+          const auto pixel = std::int32_t(y * g.in_w + x);
           const float* i = in + std::size_t(pixel) * c;
           for (std::size_t j = 0; j < c; ++j)
             if (i[j] > out[j] || arg[j] < 0) out[j] = i[j], arg[j] = pixel;
         }
-      }
     }
 }
 

@@ -21,7 +21,6 @@ template <class Layer>
 class BinaryConvTrainer {
   using In = typename Layer::input_shape;
   using Spec = typename Layer::spec_type;
-  using ConvShape = typename Layer::conv_shape;
   using Out = typename Layer::output_shape;
   using Pool = typename Spec::pool;
   static constexpr bool pooled = !std::is_same_v<Pool, NoPool>;
@@ -34,11 +33,9 @@ class BinaryConvTrainer {
   static constexpr bool produces_logits = false;
 
   explicit BinaryConvTrainer(ddnn::detail::random_stream& r)
-      : conv_(window_geometry::of(In::height, In::width, In::channels, Spec::kernel, Spec::stride,
-                                  Spec::pad)),
-        pool_(window_geometry::of(ConvShape::height, ConvShape::width, F, Pool::kernel,
-                                  Pool::stride, Pool::pad)),
-        state_(F, conv_.geometry().patch_size(), r, F * Spec::kernel * Spec::kernel) {}
+      : conv_(Layer::geometry),
+        pool_(Layer::pool_geometry),
+        state_(F, Layer::geometry.patch_size(), r, F * Spec::kernel * Spec::kernel) {}
 
   [[nodiscard]] Matrix forward(const Matrix& x, const RunContext& ctx) {
     signs_ = detail::signs_of(state_.weights);
@@ -86,7 +83,6 @@ class Trainable<BinaryConvLayer<In, Spec>> : public BinaryConvTrainer<BinaryConv
 template <ShapeType In, class Spec>
 class Trainable<ConvLayer<In, Spec>> {
   using Layer = ConvLayer<In, Spec>;
-  using ConvShape = typename Layer::conv_shape;
   using Out = typename Layer::output_shape;
   using Pool = typename Spec::pool;
   static constexpr bool pooled = !std::is_same_v<Pool, NoPool>;

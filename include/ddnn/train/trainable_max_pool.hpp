@@ -23,9 +23,7 @@ class Trainable<MaxPoolLayer<In, Pool>> {
   static constexpr std::size_t input_size = In::size, output_size = Out::size;
   static constexpr bool produces_logits = false;
 
-  explicit Trainable(ddnn::detail::random_stream&)
-      : pool_(window_geometry::of(In::height, In::width, In::channels, Pool::kernel, Pool::stride,
-                                  Pool::pad)) {}
+  explicit Trainable(ddnn::detail::random_stream&) : pool_(layer_type::geometry) {}
 
   [[nodiscard]] Matrix forward(const Matrix& x, const RunContext& ctx) {
     return pool_.forward(x, ctx);
