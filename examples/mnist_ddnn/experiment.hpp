@@ -13,44 +13,15 @@
 #include <string>
 #include <vector>
 
+#include "config.hpp"
 #include "ddnn/ddnn.hpp"
 #include "ddnn/train/trainer.hpp"
-#include "report.hpp"
+#include "measurement.hpp"
+#include "progress.hpp"
 
 namespace mnist_ddnn {
 
 using namespace ddnn;
-
-/// What the main job trains and measures.
-struct Config {
-  std::string view = "tiles";  ///< tiles | views
-  bool float_cloud = true;
-  std::size_t epochs = 20;
-  std::size_t batch = 64;
-  double learning_rate = 3e-3;  ///< cosine-decayed to 1% of it over the run
-  /// Device dropout also regularises the float cloud, which overfits without it: cloud accuracy
-  /// on the test set measured 97.98 / 98.62 / 98.81% at 0.05 / 0.15 / 0.25.
-  double device_dropout = 0.25;
-  /// Loss weights: each device's own exit, then the local exit and the cloud. The local exit
-  /// weighted up and the single tiles far down: a device's head then learns mainly as one voice
-  /// of the Max. Tuning harness, 55k x 20 epochs, test accuracy at 50% local exits (local exit
-  /// on all samples): node weight 1: 97.75% (87.5%); 0.2: 98.19% (89.4%); 0.05: 98.32% and
-  /// 98.33% over two seeds (90.7%, 90.2%); 0.02: 98.14% (88.8%).
-  double node_exit_weight = 0.05;
-  std::vector<double> exit_weights = {2.0, 1.0};
-  /// The cloud teaching the device and local exits (TrainOptions::distillation_weight) is off:
-  /// at 0.5, temperature 3, the default run's test accuracy at 50% local exits was 98.07%
-  /// against 98.05% without (97.76% against 97.91% at the validation-chosen threshold).
-  double distillation_weight = 0.0;
-  double distillation_temperature = 3.0;
-  std::uint64_t seed = 1;
-  std::size_t threads = 2;
-  std::size_t train_samples = 55000;      ///< from the front of MNIST's training set
-  std::size_t validation_samples = 5000;  ///< the rest of it: chooses the threshold
-  std::size_t test_samples = 10000;
-  double threshold_tolerance = 0.005;     ///< accuracy the local exit may cost on validation
-  double threshold_confidence_z = 1.645;  ///< ... with 95% one-sided confidence
-};
 
 /// One device set (tiles or views) as DDNN inputs: `Inputs` is a graph's inputs_type, one
 /// tensor per device (every graph over the same sensor shares it).
@@ -149,15 +120,6 @@ Trained<Graph> train_model(const Samples<typename Graph::inputs_type>& data, con
   return out;
 }
 
-/// Accuracy and exits of one local-exit threshold, computed from a simulation, and what the
-/// local exit costs against sending every sample to the cloud: per sample, d = (cloud-only
-/// answer correct) - (staged answer correct), its mean and a one-sided upper confidence bound
-/// mean + z * sqrt(var / n).
-struct Staged {
-  double threshold = 0.0, local_exit_fraction = 0.0, overall_accuracy = 0.0;
-  double accuracy_cost = 0.0, accuracy_cost_bound = 0.0;
-};
-
 template <class Simulation>
 Staged staged_at(const std::vector<Simulation>& sim, std::span<const std::uint8_t> labels,
                  double threshold, double z = 0.0) {
@@ -202,29 +164,6 @@ Staged choose_threshold(const std::vector<Simulation>& sim, std::span<const std:
   }
   return best;
 }
-
-/// The test-set sweep's thresholds: 0 to 1 in steps of 0.05, and finer below 0.05, where a
-/// quarter of the local answers lie (with distillation, two thirds of them).
-inline std::vector<double> sweep_thresholds() {
-  std::vector<double> t{0.0, 0.001, 0.002, 0.005, 0.01, 0.02, 0.03};
-  for (int step = 1; step <= 20; ++step) t.push_back(step / 20.0);
-  return t;
-}
-
-/// Everything measured for one condition (threshold, devices present) on the test set.
-struct Measurement {
-  double threshold = 0.0;
-  std::size_t samples = 0;
-  double overall_accuracy = 0.0;     ///< staged answers; unanswered samples count as wrong
-  double local_accuracy = 0.0;       ///< the local exit's answer, over all samples
-  double cloud_accuracy = 0.0;       ///< the cloud's answer, over all samples
-  double local_exit_fraction = 0.0;  ///< samples answered by the local exit
-  double local_exit_accuracy = 0.0;  ///< accuracy of the samples that exited locally
-  double cloud_exit_accuracy = 0.0;  ///< accuracy of the samples the cloud answered
-  double bytes_per_device = 0.0;     ///< per device per sample: logits + features sent
-  double raw_bytes_per_device = 0.0;
-  std::size_t disagreements = 0;  ///< packed inference vs the float simulation (must be 0)
-};
 
 /// Packed inference (`graph` at its threshold) on `data` with `presence`, against `sim`, the
 /// trainer's simulation of the same samples (its exit logits do not depend on the threshold, so
@@ -289,25 +228,20 @@ Measurement measure(const Graph& graph, train::Trainer<Graph>& trainer,
   return measure(graph, data, presence, trainer.simulate(data.inputs, presence));
 }
 
-/// Bytes one device stores for its packed model: 1 bit per binary weight, 4 bytes per
-/// threshold, per scale and per bias (float layers: 4 bytes per weight).
+/// Bytes one device stores for its packed model, as each layer kind accounts it (1 bit per
+/// binary weight, 4 bytes per threshold, scale and bias): its section's layers and exit head.
 template <class Graph>
-std::size_t device_memory_bytes(const typename Graph::parameters_type& p) {
-  std::size_t bits = 0, bytes = 0;
-  const auto& node = p.template tier<0>().nodes[0];
-  auto count = [&](const auto& layer) {
-    using P = std::decay_t<decltype(layer)>;
-    if constexpr (std::is_same_v<P, ConvParameters>) {
-      bits += layer.weights.size();
-      bytes += 4 * layer.batchnorm.size();
-    } else if constexpr (std::is_same_v<P, DenseParameters>) {
-      bits += layer.weights.size();
-      bytes += 4 * (layer.batchnorm.size() + layer.scale.size() + layer.bias.size());
-    }
-  };
-  std::apply([&](const auto&... layer) { (count(layer), ...); }, node.layers);
-  if constexpr (Graph::template tier<0>::has_exit) count(node.exit_head);
-  return bytes + (bits + 7) / 8;
+constexpr std::size_t device_memory_bytes() {
+  using Devices = typename Graph::template tier<0>;
+  using Layers = typename Devices::section::layer_types;
+  const parameter_storage section = []<std::size_t... I>(std::index_sequence<I...>) {
+    return storage_of<std::tuple_element_t<I, Layers>...>();
+  }
+  (std::make_index_sequence<std::tuple_size_v<Layers>>{});
+  if constexpr (Devices::has_exit)
+    return (section + storage_of<typename Devices::exit::head_layer>()).bytes();
+  else
+    return section.bytes();
 }
 
 }  // namespace mnist_ddnn

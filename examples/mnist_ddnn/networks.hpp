@@ -5,15 +5,13 @@
 #pragma once
 #include <cstddef>
 
+#include "config.hpp"
 #include "ddnn/ddnn.hpp"
 #include "ddnn/io/views.hpp"
 
 namespace mnist_ddnn {
 
 using namespace ddnn;
-
-inline constexpr std::size_t classes = 10;
-inline constexpr std::size_t devices = 6;
 
 /// Each device: f 3x3 binary filters over its 8-bit pixels (BatchNorm + sign), then `Out` 3x3
 /// binary filters over those bits, max-pool 2/2, BatchNorm + sign: the 5 x 7 x Out bit map goes

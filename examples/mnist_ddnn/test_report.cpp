@@ -1,5 +1,7 @@
-// The mnist_ddnn example's reporting: markdown tables render byte for byte (alignment included),
-// number formatting, a progress bar off a terminal stays within eleven lines, and gnuplot PNGs.
+// The mnist_ddnn example's own tests of its reporting: markdown tables render byte for byte
+// (alignment included), number formatting, a progress bar off a terminal stays within eleven lines,
+// and gnuplot PNGs.
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -12,7 +14,10 @@
 #include <string>
 #include <vector>
 
-#include "../examples/mnist_ddnn/report.hpp"
+#include "format.hpp"
+#include "markdown.hpp"
+#include "plots.hpp"
+#include "progress.hpp"
 
 using namespace mnist_ddnn;
 

@@ -1,0 +1,80 @@
+// The part of the main job that depends on the view: its device sets and every graph type over
+// its sensor shape, behind an interface, so that the experiments in main.cpp are no template.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config.hpp"
+#include "measurement.hpp"
+
+#ifndef DDNN_MNIST_DIR
+#define DDNN_MNIST_DIR "data/mnist"
+#endif
+
+namespace mnist_ddnn {
+
+struct Options {
+  Config config;
+  bool quick = false, full = false;
+  std::filesystem::path data = DDNN_MNIST_DIR;
+  std::filesystem::path results = "results";
+};
+
+/// How many samples each device set holds.
+struct DataSizes {
+  std::size_t train = 0, validation = 0, test = 0;
+};
+
+/// One configuration of --full, trained and measured on the test set.
+struct Comparison {
+  std::string scheme;
+  std::size_t filters = 0;
+  Measurement test;
+  std::size_t device_memory_bytes = 0;
+  double train_seconds = 0.0;
+};
+
+/// The main job's view (tiles or views) with the cloud of the options: the data, the default
+/// graph (MP-CC) trained once and measured under every condition the experiments ask for, and
+/// --full's retrained graphs. The calls come in the job's order: load(), train(), then any.
+class ViewJob {
+ public:
+  virtual ~ViewJob() = default;
+
+  /// Reads MNIST and cuts the view's train / validation / test device sets.
+  virtual DataSizes load() = 0;
+  /// Trains the default graph, chooses its threshold on validation and measures it on test.
+  virtual void train() = 0;
+
+  virtual double train_seconds() const = 0;
+  virtual std::size_t parameter_count() = 0;  ///< trained values
+  virtual const Staged& validation() const = 0;
+  virtual const Measurement& test() const = 0;  ///< at the chosen threshold, every device
+  /// Bytes one device stores for its packed model.
+  virtual std::size_t device_memory_bytes() const = 0;
+
+  /// Writes the model file with a few test vectors, then loads it back (which replays them).
+  virtual void save_model(const std::filesystem::path& file) = 0;
+  /// The test set at each of `thresholds`: the simulation runs once for all of them.
+  virtual std::vector<Measurement> sweep(const std::vector<double>& thresholds) = 0;
+  /// The test set at the chosen threshold with only `mask`'s devices present (of those that
+  /// see something).
+  virtual Measurement with_devices(std::uint64_t mask) = 0;
+
+  /// --full: the aggregation schemes (local exit - cloud) on the default device, the default
+  /// run (MP-CC) first, and the device filter counts, each retrained but MP-CC.
+  virtual std::vector<Comparison> compare_schemes() = 0;
+  virtual std::vector<Comparison> compare_filters() = 0;
+};
+
+/// The view job of `o.config.view`, for `o.config.float_cloud`. Each view's graph types are
+/// instantiated in a translation unit of their own (view_tiles.cpp, view_views.cpp), which a
+/// build compiles in parallel.
+std::unique_ptr<ViewJob> tiles_job(const Options& o);
+std::unique_ptr<ViewJob> views_job(const Options& o);
+
+}  // namespace mnist_ddnn
