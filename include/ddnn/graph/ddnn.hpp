@@ -19,6 +19,7 @@
 #include "ddnn/aggregate/presence.hpp"
 #include "ddnn/exits/confidence.hpp"
 #include "ddnn/exits/exit_branch.hpp"
+#include "ddnn/graph/built_tier.hpp"
 #include "ddnn/graph/communication.hpp"
 #include "ddnn/graph/graph_parameters.hpp"
 #include "ddnn/graph/inference.hpp"
@@ -75,6 +76,11 @@ class DDNN {
   using message_type = detail::tier_message_t<tier<T>>;
   template <std::size_t T>
   using step_type = TierStep<tier<T>, classes>;
+  template <std::size_t T>
+  using node_step_type = NodeStep<tier<T>>;
+  /// One node's exit-head logits in tier T's message.
+  template <std::size_t T>
+  using node_logits_type = typename message_type<T>::logits_type;
   /// Raw-offload baseline: one device's input sent as is.
   static constexpr std::size_t raw_bytes =
       input_type::shape::size * sizeof(typename SensorSpec::value_type);
@@ -99,19 +105,71 @@ class DDNN {
     parameters_.template tier<T>().threshold = threshold;
   }
 
-  // ---- one tier at a time ---------------------------------------------------------------------
+  // ---- one node at a time: what a runtime runs in each node's own process -----------------------
+
+  /// Device `d` on its own input: its section and, when the device tier has one, its exit head.
+  [[nodiscard]] node_step_type<0> step_device(std::size_t d, const input_type& input) const {
+    require_node<0>(d);
+    node_step_type<0> s;
+    run_device(d, input, s.features, s.logits);
+    return s;
+  }
+
+  /// Node `n` of tier T >= 1 from the message of the tier below: its children's feature maps
+  /// there (those present), aggregated, through its section and exit head. std::nullopt when
+  /// none of its children is present.
+  template <std::size_t T>
+  [[nodiscard]] std::optional<node_step_type<T>> step_node(std::size_t n,
+                                                           const message_type<T - 1>& below) const {
+    static_assert(T >= 1 && T < tier_count, "step_node<T>: T names a tier above the devices");
+    require_node<T>(n);
+    below.present.check_within(tier<T - 1>::nodes);
+    node_step_type<T> s;
+    if (!run_node<T>(n, below, s.features, s.logits)) return std::nullopt;
+    return s;
+  }
+
+  /// Tier T's exit decision from the logits of the nodes in `arrived` (the others are not read):
+  /// the exit's combine, then its criterion at the tier's threshold.
+  template <std::size_t T>
+  [[nodiscard]] ExitDecision<classes> decide(
+      const std::array<node_logits_type<T>, tier<T>::nodes>& logits, Presence arrived) const {
+    static_assert(tier<T>::has_exit, "decide<T>: this tier has no exit");
+    arrived.check_within(tier<T>::nodes);
+    if (arrived.none(tier<T>::nodes)) detail::fail("decide: no node's logits arrived");
+    ExitDecision<classes> d;
+    decide_into<T>(logits, arrived, d);
+    return d;
+  }
+
+  /// The message tier T sends up from the nodes in `arrived` (their feature maps and logits).
+  template <std::size_t T>
+  [[nodiscard]] static message_type<T> assemble(
+      std::span<const node_step_type<T>, tier<T>::nodes> nodes, Presence arrived) {
+    arrived.check_within(tier<T>::nodes);
+    message_type<T> m;
+    m.present = arrived;
+    for (std::size_t n = 0; n < tier<T>::nodes; ++n) {
+      if (!arrived[n]) continue;
+      m.features[n] = nodes[n].features;
+      if constexpr (message_type<T>::classes > 0) m.logits[n] = nodes[n].logits;
+    }
+    return m;
+  }
+
+  // ---- one tier at a time, built on the node steps ---------------------------------------------
 
   /// The device tier for one sample: every present device runs its section and exit head.
   [[nodiscard]] step_type<0> step_devices(const inputs_type& inputs, Presence present) const {
     present.check_within(devices);
     step_type<0> s;
     s.message.present = present;
-    const auto& rt = std::get<0>(runtime_);
     for (std::size_t d = 0; d < devices; ++d) {
       if (!present[d]) continue;
-      s.message.features[d] = rt.sections[d](inputs[d]);
       if constexpr (tier<0>::has_exit)
-        rt.heads[d].forward(s.message.features[d], s.message.logits[d]);
+        run_device(d, inputs[d], s.message.features[d], s.message.logits[d]);
+      else
+        run_device(d, inputs[d], s.message.features[d], unused_logits_);
     }
     finish_step<0>(s);
     return s;
@@ -121,21 +179,15 @@ class DDNN {
   template <std::size_t T>
   [[nodiscard]] step_type<T> step(const message_type<T - 1>& below) const {
     static_assert(T >= 1 && T < tier_count, "step<T>: T names a tier above the devices");
-    using Tier = tier<T>;
-    constexpr std::size_t k = Tier::children;
     below.present.check_within(tier<T - 1>::nodes);
     step_type<T> s;
-    const auto& rt = std::get<T>(runtime_);
-    typename Tier::input_type aggregate;
-    for (std::size_t n = 0; n < Tier::nodes; ++n) {
-      const Presence group = below.present.slice(n * k, k);
-      if (group.none(k)) continue;
-      s.message.present.set(n);
-      using Features = typename tier<T - 1>::output_type;
-      (void)Tier::spec::features::combine(
-          std::span<const Features, k>(below.features.data() + n * k, k), group, aggregate);
-      s.message.features[n] = rt.sections[n](aggregate);
-      if constexpr (Tier::has_exit) rt.heads[n].forward(s.message.features[n], s.message.logits[n]);
+    for (std::size_t n = 0; n < tier<T>::nodes; ++n) {
+      bool ran = false;
+      if constexpr (tier<T>::has_exit)
+        ran = run_node<T>(n, below, s.message.features[n], s.message.logits[n]);
+      else
+        ran = run_node<T>(n, below, s.message.features[n], unused_logits_);
+      if (ran) s.message.present.set(n);
     }
     finish_step<T>(s);
     return s;
@@ -187,63 +239,45 @@ class DDNN {
   static constexpr std::size_t batch_chunk = 8;
 
  private:
-  template <class Tier>
-  struct TierRuntime {
-    std::vector<typename Tier::section> sections;
-    std::vector<std::conditional_t<Tier::has_exit, typename Tier::exit::head_layer, char>> heads;
-    std::optional<typename Tier::exit::combine_layer> combine_head;  ///< Concat exits only
-    double threshold = 0.0;
-  };
-  // An exit combines its nodes' logits; when the heads bound their logits (binary heads), what
-  // the combine computes along the way (e.g. Avg's sum before it divides) must stay finite.
-  template <class Tier, class Heads>
-  static void require_finite_combine(const Heads& heads, std::size_t t) {
-    using Head = typename Heads::value_type;
-    if constexpr (requires(const Head& h) { h.max_abs_logit(); }) {
-      std::array<double, Tier::nodes> bounds{};
-      for (std::size_t n = 0; n < Tier::nodes; ++n) bounds[n] = heads[n].max_abs_logit();
-      const double bound = Tier::exit::combine::kind::intermediate_bound(bounds);
-      if (bound > double(std::numeric_limits<float>::max()))
-        detail::fail("tier " + std::to_string(t) + " exit: combining its nodes' logits (" +
-                     std::string(Tier::exit::combine::name) + ") can reach " +
-                     std::to_string(bound) + ", beyond float range");
-    }
-  }
+  template <std::size_t T>
+  using built_tier = detail::BuiltTier<tier<T>, classes>;
+
   template <std::size_t... T>
   static auto make_runtime(const parameters_type& p, isa_id isa, std::index_sequence<T...>) {
-    return std::tuple<TierRuntime<tier<T>>...>(make_tier<T>(p.template tier<T>(), isa)...);
+    return std::tuple<built_tier<T>...>(built_tier<T>(p.template tier<T>(), isa, T)...);
   }
+
   template <std::size_t T>
-  static TierRuntime<tier<T>> make_tier(const TierParameters<tier<T>>& p, isa_id isa) {
-    using Tier = tier<T>;
-    TierRuntime<Tier> rt;
-    rt.sections.reserve(Tier::nodes);
-    const char* kind = Tier::kind == TierKind::devices ? "device"
-                       : Tier::kind == TierKind::edge  ? "edge node"
-                                                       : "cloud";
-    for (std::size_t n = 0; n < Tier::nodes; ++n) {
-      const std::string where =
-          "tier " + std::to_string(T) + " (" + kind + " " + std::to_string(n) + ")";
-      try {
-        rt.sections.emplace_back(isa, p.nodes[n].layers);
-        if constexpr (Tier::has_exit) rt.heads.emplace_back(p.nodes[n].exit_head, isa);
-      } catch (const error& e) {
-        detail::fail(where + ": " + e.what());
-      }
-    }
-    if constexpr (Tier::has_exit) {
-      validate_threshold(p.threshold, "tier " + std::to_string(T) + " exit");
-      rt.threshold = p.threshold;
-      require_finite_combine<Tier>(rt.heads, T);
-    }
-    if constexpr (Tier::exit::concatenates) {
-      try {
-        rt.combine_head.emplace(p.exit_combine, isa);
-      } catch (const error& e) {
-        detail::fail("tier " + std::to_string(T) + " exit's combining head: " + e.what());
-      }
-    }
-    return rt;
+  static void require_node(std::size_t n) {
+    if (n >= tier<T>::nodes)
+      detail::fail("tier " + std::to_string(T) + " has " + std::to_string(tier<T>::nodes) +
+                   " nodes, there is no node " + std::to_string(n));
+  }
+
+  // A node without an exit head writes its (absent) logits here: never read.
+  static inline thread_local Tensor<float, Vector<1>> unused_logits_;
+
+  template <class Logits>
+  void run_device(std::size_t d, const input_type& input, typename tier<0>::output_type& features,
+                  Logits& logits) const {
+    std::get<0>(runtime_).run(d, input, features, logits);
+  }
+
+  // Node n of tier T from the message below; false (nothing written) when none of its children
+  // is present.
+  template <std::size_t T, class Logits>
+  bool run_node(std::size_t n, const message_type<T - 1>& below,
+                typename tier<T>::output_type& features, Logits& logits) const {
+    using Below = typename tier<T - 1>::output_type;
+    return std::get<T>(runtime_).run_children(
+        n, std::span<const Below, tier<T - 1>::nodes>(below.features), below.present, features,
+        logits);
+  }
+
+  template <std::size_t T>
+  void decide_into(const std::array<node_logits_type<T>, tier<T>::nodes>& logits, Presence present,
+                   ExitDecision<classes>& d) const {
+    std::get<T>(runtime_).decide(logits, present, d);
   }
 
   // Fills the decision of a step from its nodes' logits (exit tiers) or output (cloud).
@@ -258,18 +292,7 @@ class DDNN {
       const ExitVerdict v = final_verdict<Criterion>(s.decision.logits.values());
       s.decision.predicted = v.predicted, s.decision.measure = v.measure, s.decision.exits = true;
     } else if constexpr (Tier::has_exit) {
-      using Exit = typename Tier::exit;
-      if constexpr (Exit::concatenates) {
-        Tensor<float, Vector<Tier::nodes * classes>> concatenated;
-        (void)Exit::combine::combine(s.message.logits, s.message.present, concatenated);
-        std::get<T>(runtime_).combine_head->forward(concatenated, s.decision.logits);
-      } else {
-        (void)Exit::combine::combine(s.message.logits, s.message.present, s.decision.logits);
-      }
-      const ExitVerdict v = exit_verdict<typename Exit::criterion>(s.decision.logits.values(),
-                                                                   std::get<T>(runtime_).threshold);
-      s.decision.predicted = v.predicted, s.decision.measure = v.measure,
-      s.decision.exits = v.exits;
+      decide_into<T>(s.message.logits, s.message.present, s.decision);
     }
   }
 
@@ -337,7 +360,7 @@ class DDNN {
   }
 
   template <std::size_t... T>
-  static auto runtime_type(std::index_sequence<T...>) -> std::tuple<TierRuntime<tier<T>>...>;
+  static auto runtime_type(std::index_sequence<T...>) -> std::tuple<built_tier<T>...>;
 
   parameters_type parameters_;
   decltype(runtime_type(std::make_index_sequence<tier_count>{})) runtime_;

@@ -20,6 +20,14 @@ struct TierStep {
   bool answered = false;  ///< false when no node of the tier was present
 };
 
+/// What one node of a tier yields for one sample: its feature map and, when the tier has an exit,
+/// its exit-head logits. A runtime sends the two apart (logits first, features on request).
+template <class Tier>
+struct NodeStep {
+  typename Tier::output_type features;
+  typename detail::tier_message_t<Tier>::logits_type logits;  ///< valid when Tier::has_exit
+};
+
 /// What staged inference says about one sample.
 template <std::size_t Classes, std::size_t Devices, std::size_t EdgeNodes>
 struct Inference {

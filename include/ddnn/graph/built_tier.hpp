@@ -1,0 +1,121 @@
+// One tier of a built graph: its nodes' sections and exit heads (with the kernels chosen), its
+// exit's combining head and threshold, and what runs on them: a node's step on its input or on
+// its children's feature maps, and the exit's decision over the logits that arrived.
+#pragma once
+#include <array>
+#include <cstddef>
+#include <limits>
+#include <optional>
+#include <span>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "ddnn/aggregate/presence.hpp"
+#include "ddnn/core/error.hpp"
+#include "ddnn/exits/exit_branch.hpp"
+#include "ddnn/graph/graph_parameters.hpp"
+#include "ddnn/graph/tier_traits.hpp"
+
+DDNN_BEGIN_NAMESPACE
+namespace detail {
+
+template <class Tier, std::size_t Classes>
+class BuiltTier {
+ public:
+  using output_type = typename Tier::output_type;
+  using logits_type = typename tier_message_t<Tier>::logits_type;
+
+  /// Builds every node's layers for `isa`; throws ddnn::error naming tier `index`, the node and
+  /// the layer when a parameter is invalid.
+  BuiltTier(const TierParameters<Tier>& p, isa_id isa, std::size_t index) {
+    sections_.reserve(Tier::nodes);
+    const char* kind = Tier::kind == TierKind::devices ? "device"
+                       : Tier::kind == TierKind::edge  ? "edge node"
+                                                       : "cloud";
+    for (std::size_t n = 0; n < Tier::nodes; ++n) {
+      const std::string where =
+          "tier " + std::to_string(index) + " (" + kind + " " + std::to_string(n) + ")";
+      try {
+        sections_.emplace_back(isa, p.nodes[n].layers);
+        if constexpr (Tier::has_exit) heads_.emplace_back(p.nodes[n].exit_head, isa);
+      } catch (const error& e) {
+        fail(where + ": " + e.what());
+      }
+    }
+    if constexpr (Tier::has_exit) {
+      validate_threshold(p.threshold, "tier " + std::to_string(index) + " exit");
+      threshold = p.threshold;
+      require_finite_combine(index);
+    }
+    if constexpr (Tier::exit::concatenates) {
+      try {
+        combine_head_.emplace(p.exit_combine, isa);
+      } catch (const error& e) {
+        fail("tier " + std::to_string(index) + " exit's combining head: " + e.what());
+      }
+    }
+  }
+
+  double threshold = 0.0;  ///< the exit's (tiers with an exit)
+
+  /// Node n on `input`: its section, then its exit head into `logits` when the tier has one.
+  template <class Input, class Logits>
+  void run(std::size_t n, const Input& input, output_type& features, Logits& logits) const {
+    features = sections_[n](input);
+    if constexpr (Tier::has_exit) heads_[n].forward(features, logits);
+  }
+
+  /// Node n on its children's feature maps (children n*k .. n*k+k-1 of the tier below, those in
+  /// `present`), aggregated by the tier's feature aggregator; false (nothing written) when none
+  /// of them is present.
+  template <class BelowFeatures, std::size_t BelowNodes, class Logits>
+  bool run_children(std::size_t n, std::span<const BelowFeatures, BelowNodes> below,
+                    Presence present, output_type& features, Logits& logits) const {
+    constexpr std::size_t k = Tier::children;
+    const Presence group = present.slice(n * k, k);
+    if (group.none(k)) return false;
+    typename Tier::input_type aggregate;
+    (void)Tier::spec::features::combine(below.subspan(n * k).template first<k>(), group, aggregate);
+    run(n, aggregate, features, logits);
+    return true;
+  }
+
+  /// The exit's combine over the logits of the nodes in `present`, then its criterion.
+  void decide(const std::array<logits_type, Tier::nodes>& logits, Presence present,
+              ExitDecision<Classes>& d) const requires Tier::has_exit {
+    using Exit = typename Tier::exit;
+    if constexpr (Exit::concatenates) {
+      Tensor<float, Vector<Tier::nodes * Classes>> concatenated;
+      (void)Exit::combine::combine(logits, present, concatenated);
+      combine_head_->forward(concatenated, d.logits);
+    } else {
+      (void)Exit::combine::combine(logits, present, d.logits);
+    }
+    const ExitVerdict v = exit_verdict<typename Exit::criterion>(d.logits.values(), threshold);
+    d.predicted = v.predicted, d.measure = v.measure, d.exits = v.exits;
+  }
+
+ private:
+  // An exit combines its nodes' logits; when the heads bound their logits (binary heads), what
+  // the combine computes along the way (e.g. Avg's sum before it divides) must stay finite.
+  void require_finite_combine(std::size_t index) const {
+    using Head = typename decltype(heads_)::value_type;
+    if constexpr (requires(const Head& h) { h.max_abs_logit(); }) {
+      std::array<double, Tier::nodes> bounds{};
+      for (std::size_t n = 0; n < Tier::nodes; ++n) bounds[n] = heads_[n].max_abs_logit();
+      const double bound = Tier::exit::combine::kind::intermediate_bound(bounds);
+      if (bound > double(std::numeric_limits<float>::max()))
+        fail("tier " + std::to_string(index) + " exit: combining its nodes' logits (" +
+             std::string(Tier::exit::combine::name) + ") can reach " + std::to_string(bound) +
+             ", beyond float range");
+    }
+  }
+
+  std::vector<typename Tier::section> sections_;
+  std::vector<std::conditional_t<Tier::has_exit, typename Tier::exit::head_layer, char>> heads_;
+  std::optional<typename Tier::exit::combine_layer> combine_head_;  ///< Concat exits only
+};
+
+}  // namespace detail
+DDNN_END_NAMESPACE
