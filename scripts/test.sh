@@ -7,7 +7,8 @@
 #                emulated older CPUs, native-mode AVX2 test, weak-symbol check, header
 #                self-containment (part of the build), compile-fail tests, install/find_package and
 #                add_subdirectory consumers, `ddnn_bench --quick` smoke run, libFuzzer runs
-#                (clang, label fuzz; libclang-rt-14-dev provides libFuzzer)
+#                (clang, label fuzz; libclang-rt-14-dev provides libFuzzer), the MQTT transport
+#                against private mosquitto brokers on 127.0.0.1 (label mqtt)
 #   B. sanitize  Debug build with -fsanitize=address,undefined in build-ci/sanitize
 #   C. aarch64   cross build (cmake/toolchains/aarch64-linux-gnu.cmake), tests under qemu-aarch64
 # Environment: DDNN_TEST_SECTIONS="release sanitize aarch64" (subset to run),
@@ -27,7 +28,8 @@ elapsed() { local s=$(($1)); printf '%dm%02ds' $((s / 60)) $((s % 60)); }
 # --- packages ------------------------------------------------------------------------------------
 packages=(g++ cmake ninja-build pkgconf libxsimd-dev doctest-dev nlohmann-json3-dev libbenchmark-dev
           libdnnl-dev ocl-icd-opencl-dev qemu-user g++-aarch64-linux-gnu libc6-dev-arm64-cross clang
-          zlib1g-dev libeigen3-dev clang-format libclang-rt-14-dev gnuplot-nox)
+          zlib1g-dev libeigen3-dev clang-format libclang-rt-14-dev gnuplot-nox
+          mosquitto libmosquitto-dev mosquitto-clients openssl)
 header "packages"
 source scripts/install_missing.sh
 install_missing test.sh "${packages[@]}"

@@ -269,7 +269,9 @@ TEST_CASE("float layers are recognised by every compiler: their logits load with
 }
 
 TEST_CASE("save_model writes atomically and load_model names the file") {
-  const auto dir = std::filesystem::temp_directory_path() / "ddnn_test_model_file";
+  // A directory of its own: the same test runs at once in other processes (ISA runs under qemu).
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("ddnn_test_model_file_" + std::to_string(std::random_device{}()));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   std::mt19937 rng(41);

@@ -1,0 +1,423 @@
+// ddnn_node: one node of the MNIST main job's DDNN as a program of its own, talking to the others
+// over an MQTT broker. Every role runs from the model file the main job saved:
+//
+//   ddnn_node --role device --node D      device D: reads its tile of test sample i when the
+//                                         driver ticks i (its camera), sends logits, keeps its
+//                                         feature map for the aggregator's request
+//   ddnn_node --role aggregator           the local aggregator: deadlines, local exit, requests,
+//                                         retries, degraded answers, liveness
+//   ddnn_node --role worker --node W      a cloud worker (several share the work)
+//   ddnn_node --role driver --samples N   streams N test samples, collects the answers, replays
+//                                         each on the in-process graph and writes a report
+//
+// Common options: --model FILE (default results/mnist_ddnn.model.json), --broker HOST:PORT,
+// --username U --password P, --cafile F [--cert F --key F], --data DIR (MNIST).
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "../mnist_ddnn/networks.hpp"
+#include "ddnn/io/atomic_file.hpp"
+#include "ddnn/io/mnist.hpp"
+#include "ddnn/io/model_file.hpp"
+#include "ddnn/io/model_id.hpp"
+#include "ddnn/runtime/aggregator.hpp"
+#include "ddnn/runtime/device.hpp"
+#include "ddnn/runtime/mqtt_transport.hpp"
+#include "ddnn/runtime/replay.hpp"
+#include "ddnn/runtime/run_node.hpp"
+#include "ddnn/runtime/worker.hpp"
+
+#ifndef DDNN_MNIST_DIR
+#define DDNN_MNIST_DIR "data/mnist"
+#endif
+
+namespace {
+
+using namespace ddnn;
+using namespace ddnn::runtime;
+using namespace std::chrono_literals;
+/// The main job's default model: tiles, Max local exit, Concat into the float cloud.
+using Graph = mnist_ddnn::DefaultDDNN<TileShape, mnist_ddnn::LocalMax, Concat, true>;
+
+std::atomic<bool> stop_requested{false};
+extern "C" void on_signal(int) { stop_requested = true; }
+
+struct Options {
+  std::string role;
+  std::size_t node = 0;
+  std::filesystem::path model = "results/mnist_ddnn.model.json";
+  std::filesystem::path data = DDNN_MNIST_DIR;
+  std::filesystem::path results = "results/distributed_mnist.json";
+  MqttOptions mqtt;
+  std::size_t samples = 10000;
+  double rate = 0.0;        ///< ticks per second; 0: as fast as a window of `window` allows
+  std::size_t window = 64;  ///< driver: samples ticked but not answered, at most
+  std::uint64_t incarnation = 0;
+  AggregatorOptions aggregator;
+};
+
+[[noreturn]] void usage(const std::string& error) {
+  std::cerr
+      << "ddnn_node: " << error
+      << "\nusage: ddnn_node --role device|aggregator|worker|driver [--node N] [--model FILE]"
+         "\n  [--broker HOST:PORT] [--username U --password P] [--cafile F [--cert F --key F]]"
+         "\n  [--data DIR] [--samples N] [--rate R] [--window W] [--results FILE]"
+         "\n  [--incarnation I] [--logits-ms MS] [--features-ms MS] [--answer-ms MS]"
+         " [--attempts A]\n";
+  std::exit(2);
+}
+
+Options parse(int argc, char** argv) {
+  Options o;
+  auto value = [&](int& i) -> std::string {
+    if (i + 1 >= argc) usage(std::string(argv[i]) + " needs a value");
+    return argv[++i];
+  };
+  auto number = [&](int& i) -> std::uint64_t {
+    const std::string v = value(i);
+    try {
+      std::size_t used = 0;
+      const auto n = std::stoull(v, &used);
+      if (used != v.size()) throw std::invalid_argument(v);
+      return n;
+    } catch (const std::exception&) {
+      usage(std::string(argv[i - 1]) + ": '" + v + "' is not a number");
+    }
+  };
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--role")
+      o.role = value(i);
+    else if (a == "--node")
+      o.node = number(i);
+    else if (a == "--model")
+      o.model = value(i);
+    else if (a == "--data")
+      o.data = value(i);
+    else if (a == "--results")
+      o.results = value(i);
+    else if (a == "--broker") {
+      const std::string b = value(i);
+      const auto colon = b.rfind(':');
+      if (colon == std::string::npos) usage("--broker wants HOST:PORT");
+      o.mqtt.host = b.substr(0, colon);
+      try {
+        o.mqtt.port = std::stoi(b.substr(colon + 1));
+      } catch (const std::exception&) {
+        usage("--broker: bad port in '" + b + "'");
+      }
+    } else if (a == "--username")
+      o.mqtt.username = value(i);
+    else if (a == "--password")
+      o.mqtt.password = value(i);
+    else if (a == "--cafile") {
+      if (!o.mqtt.tls) o.mqtt.tls.emplace();
+      o.mqtt.tls->ca_file = value(i);
+    } else if (a == "--cert") {
+      if (!o.mqtt.tls) o.mqtt.tls.emplace();
+      o.mqtt.tls->cert_file = value(i);
+    } else if (a == "--key") {
+      if (!o.mqtt.tls) o.mqtt.tls.emplace();
+      o.mqtt.tls->key_file = value(i);
+    } else if (a == "--samples")
+      o.samples = number(i);
+    else if (a == "--rate")
+      o.rate = double(number(i));
+    else if (a == "--window")
+      o.window = std::max<std::uint64_t>(1, number(i));
+    else if (a == "--incarnation")
+      o.incarnation = number(i);
+    else if (a == "--logits-ms")
+      o.aggregator.logits_deadline = std::chrono::milliseconds(number(i));
+    else if (a == "--features-ms")
+      o.aggregator.features_deadline = std::chrono::milliseconds(number(i));
+    else if (a == "--answer-ms")
+      o.aggregator.answer_deadline = std::chrono::milliseconds(number(i));
+    else if (a == "--attempts")
+      o.aggregator.attempts = std::uint16_t(number(i));
+    else
+      usage("unknown option " + a);
+  }
+  if (o.role.empty()) usage("--role is required");
+  if (o.incarnation == 0)  // a restart gets a larger one: time in microseconds
+    o.incarnation = std::uint64_t(std::chrono::duration_cast<std::chrono::microseconds>(
+                                      std::chrono::system_clock::now().time_since_epoch())
+                                      .count());
+  return o;
+}
+
+/// The test set's tiles, one input per device per sample.
+std::vector<Graph::inputs_type> load_inputs(const Options& o, std::vector<std::uint8_t>& labels) {
+  const Mnist mnist = load_mnist(o.data, 0, o.samples);
+  const TileSet tiles = make_tiles(mnist.test, 0, o.samples);
+  std::vector<Graph::inputs_type> inputs(tiles.samples);
+  for (std::size_t s = 0; s < tiles.samples; ++s)
+    for (std::size_t d = 0; d < Graph::devices; ++d) inputs[s][d].assign(tiles.input(s, d));
+  labels = tiles.labels;
+  return inputs;
+}
+
+std::string client_id(const Options& o) {
+  return "ddnn-" + o.role + "-" + std::to_string(o.node) + "-" + std::to_string(o.incarnation);
+}
+
+/// The aggregator's counters, published retained on <prefix>/stats/aggregator for the driver.
+std::vector<std::uint8_t> encode_counters(const Counters& c) {
+  std::vector<std::uint8_t> out;
+  for (std::uint64_t v : {c.received, c.malformed, c.foreign, c.unexpected, c.duplicates, c.late,
+                          c.stale, c.retries, c.degraded, c.answered, c.cache_misses, c.waiting})
+    for (int b = 0; b < 8; ++b) out.push_back(std::uint8_t(v >> (8 * b)));
+  return out;
+}
+std::optional<Counters> decode_counters(std::span<const std::uint8_t> p) {
+  if (p.size() != 12 * 8) return std::nullopt;
+  std::uint64_t v[12];
+  for (int i = 0; i < 12; ++i) v[i] = runtime::detail::load_le(p.data() + 8 * i, 8);
+  return Counters{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11]};
+}
+
+/// Streams samples, collects answers, counts the devices' bytes on the wire.
+class Driver final : public Node {
+ public:
+  Driver(const Options& o, Topics topics, std::uint64_t model)
+      : o_(o), topics_(std::move(topics)), model_(model) {}
+
+  [[nodiscard]] std::vector<std::string> subscriptions() const override {
+    return {topics_.answers(), topics_.all("logits"), topics_.all("features"),
+            topics_.prefix + "/stats/aggregator"};
+  }
+  void start(clock_time now, Publisher&) override { started_ = now; }
+  void on_message(const received_message& m, clock_time now, Publisher&) override {
+    if (m.topic == topics_.answers()) {
+      try {
+        const opened op = open(m.payload, model_);
+        const auto a = decode_answer<Graph>(op.payload);
+        if (op.header.sample >= ticked_.size()) return void(++foreign_);
+        if (!answers_.try_emplace(op.header.sample, Got{a, now - ticked_[op.header.sample]}).second)
+          ++duplicates_;
+        last_answer_ = now;
+      } catch (const error&) {
+        ++malformed_;
+      }
+    } else if (m.topic == topics_.prefix + "/stats/aggregator") {
+      if (auto c = decode_counters(m.payload)) aggregator_ = *c;
+    } else {
+      device_bytes_ += m.payload.size();
+    }
+  }
+  clock_time on_time(clock_time now, Publisher& out) override {
+    if (ticked_.size() >= o_.samples) return no_deadline;
+    if (o_.rate > 0) {
+      while (ticked_.size() < o_.samples &&
+             started_ + clock_time(std::int64_t(1e9 * double(ticked_.size()) / o_.rate)) <= now)
+        tick(now, out);
+      if (ticked_.size() >= o_.samples) return no_deadline;
+      return started_ + clock_time(std::int64_t(1e9 * double(ticked_.size()) / o_.rate));
+    }
+    while (ticked_.size() < o_.samples && ticked_.size() - answers_.size() < o_.window)
+      tick(now, out);
+    return now + 1ms;
+  }
+
+  [[nodiscard]] bool done(clock_time now) const {
+    if (answers_.size() >= o_.samples) return true;
+    return ticked_.size() >= o_.samples && now - std::max(last_answer_, last_tick_) > 10s;
+  }
+
+  struct Got {
+    answer_t<Graph> answer;
+    clock_time latency;
+  };
+  const Options& o_;
+  Topics topics_;
+  std::uint64_t model_;
+  clock_time started_{}, last_answer_{}, last_tick_{};
+  std::vector<clock_time> ticked_;
+  std::map<std::uint64_t, Got> answers_;
+  std::uint64_t device_bytes_ = 0, duplicates_ = 0, malformed_ = 0, foreign_ = 0;
+  Counters aggregator_;
+
+ private:
+  void tick(clock_time now, Publisher& out) {
+    out.publish(message_to(topics_.tick(), encode_tick(ticked_.size())));
+    ticked_.push_back(now);
+    last_tick_ = now;
+  }
+};
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0.0;
+  std::sort(v.begin(), v.end());
+  const std::size_t i = std::min(v.size() - 1, std::size_t(std::ceil(p * double(v.size())) - 1));
+  return v[i];
+}
+
+int run_driver(const Options& o, const Graph& g, std::uint64_t model, MqttTransport& t) {
+  std::vector<std::uint8_t> labels;
+  const auto inputs = load_inputs(o, labels);
+  Options local = o;
+  local.samples = std::min(o.samples, inputs.size());
+  Driver driver(local, Topics::for_model(model), model);
+  for (const auto& f : driver.subscriptions()) t.subscribe(f);
+  if (!t.wait_subscribed(t.now() + 10s)) ddnn::detail::fail("driver: subscriptions not confirmed");
+  // Give the aggregator's retained stats and the devices' statuses a moment to settle.
+  driver.start(t.now(), t);
+  clock_time wake = driver.on_time(t.now(), t);
+  while (!stop_requested && !driver.done(t.now())) {
+    if (auto m = t.receive(std::min(wake, t.now() + 20ms))) driver.on_message(*m, t.now(), t);
+    wake = driver.on_time(t.now(), t);
+  }
+  const double seconds =
+      std::chrono::duration<double>(driver.last_answer_ - driver.started_).count();
+  // The aggregator publishes its counters every half second: wait for a fresh copy.
+  const clock_time until = t.now() + 1500ms;
+  while (t.now() < until)
+    if (auto m = t.receive(until)) driver.on_message(*m, t.now(), t);
+
+  std::size_t correct = 0, local_exits = 0, degraded = 0, mismatches = 0;
+  std::uint64_t accounted = 0;
+  std::vector<double> local_ms, cloud_ms;
+  for (const auto& [s, got] : driver.answers_) {
+    const auto& a = got.answer;
+    correct += a.predicted == labels[s];
+    const double ms = std::chrono::duration<double, std::milli>(got.latency).count();
+    const Presence lp(a.logits_present), fp(a.features_present);
+    accounted += lp.count(Graph::devices) * Graph::message_type<0>::logits_bytes +
+                 fp.count(Graph::devices) * Graph::message_type<0>::feature_bytes;
+    if (a.degraded) {
+      ++degraded;
+      continue;
+    }
+    (a.exit_tier == 0 ? local_ms : cloud_ms).push_back(ms);
+    local_exits += a.exit_tier == 0;
+    if (!same_answer_bits(a, replay(g, inputs[s], a.exit_tier, lp, fp))) ++mismatches;
+  }
+  const std::size_t n = local.samples, answered = driver.answers_.size();
+  const double per = double(n * Graph::devices);
+  nlohmann::json r = {
+      {"samples", n},
+      {"answered", answered},
+      {"lost", n - answered},
+      {"mismatches", mismatches},
+      {"degraded", degraded},
+      {"retries", driver.aggregator_.retries},
+      {"late", driver.aggregator_.late},
+      {"duplicates", driver.aggregator_.duplicates + driver.duplicates_},
+      {"malformed_dropped", driver.aggregator_.malformed + driver.malformed_},
+      {"accuracy", answered ? double(correct) / double(answered) : 0.0},
+      {"local_exit_fraction", answered ? double(local_exits) / double(answered) : 0.0},
+      {"samples_per_second", seconds > 0 ? double(answered) / seconds : 0.0},
+      {"local_p50_ms", percentile(local_ms, 0.5)},
+      {"local_p99_ms", percentile(local_ms, 0.99)},
+      {"cloud_p50_ms", percentile(cloud_ms, 0.5)},
+      {"cloud_p99_ms", percentile(cloud_ms, 0.99)},
+      {"wire_bytes_per_device_per_sample", double(driver.device_bytes_) / per},
+      {"accounted_bytes_per_device_per_sample", double(accounted) / per},
+      {"offered_rate", o.rate},
+      {"window", o.window}};
+  std::cout << r.dump(2) << "\n";
+  if (!o.results.empty()) {
+    if (o.results.has_parent_path()) std::filesystem::create_directories(o.results.parent_path());
+    io::write_file_atomically(o.results, r.dump(2) + "\n");
+  }
+  return answered == n && mismatches == 0 ? 0 : 1;
+}
+
+int run(const Options& o) {
+  if (o.role == "random-model") {  // for tests: a model of the right type without training
+    const Graph g(random_parameters<Graph>(o.incarnation, 0.5));
+    save_model(g, o.model);
+    std::cout << "wrote " << o.model << "\n";
+    return 0;
+  }
+  const Graph g = load_model<Graph>(o.model);
+  const std::uint64_t model = model_id(g);
+  const Topics topics = Topics::for_model(model);
+  MqttOptions m = o.mqtt;
+  m.client_id = client_id(o);
+  if (o.role == "driver") {
+    MqttTransport t(m);
+    return run_driver(o, g, model, t);
+  }
+  if (o.role == "device") {
+    if (o.node >= Graph::devices)
+      usage("--node: the model has " + std::to_string(Graph::devices) + " devices");
+    std::vector<std::uint8_t> labels;
+    const auto inputs = load_inputs(o, labels);
+    Device<Graph> device(g, model, o.node, topics, {.cache = 256, .incarnation = o.incarnation},
+                         [&](std::uint64_t sample) -> std::optional<Graph::input_type> {
+                           if (sample >= inputs.size()) return std::nullopt;
+                           return inputs[sample][o.node];
+                         });
+    m.will = device.will();
+    MqttTransport t(m);
+    run_node(t, device, stop_requested);
+    // Leaving on purpose: say so (a clean disconnect does not send the Will).
+    t.publish(message_to(topics.status("device", o.node),
+                         status_message(model, o.node, node_state::offline, o.incarnation), true));
+    t.flush(t.now() + 2s);
+    return 0;
+  }
+  if (o.role == "aggregator") {
+    AggregatorOptions a = o.aggregator;
+    a.node = o.node;
+    LocalAggregator<Graph> aggregator(g, model, topics, a);
+    MqttTransport t(m);
+    // Its counters, every half second, for the driver's report.
+    struct Reporting final : Node {
+      LocalAggregator<Graph>& inner;
+      std::string topic;
+      clock_time next{};
+      Reporting(LocalAggregator<Graph>& a, std::string t) : inner(a), topic(std::move(t)) {}
+      std::vector<std::string> subscriptions() const override { return inner.subscriptions(); }
+      void on_message(const received_message& msg, clock_time now, Publisher& out) override {
+        inner.on_message(msg, now, out);
+      }
+      clock_time on_time(clock_time now, Publisher& out) override {
+        if (now >= next) {
+          out.publish(message_to(topic, encode_counters(inner.counters()), true));
+          next = now + 500ms;
+        }
+        return std::min(inner.on_time(now, out), next);
+      }
+    } reporting(aggregator, topics.prefix + "/stats/aggregator");
+    run_node(t, reporting, stop_requested);
+    t.publish(message_to(reporting.topic, encode_counters(aggregator.counters()), true));
+    t.flush(t.now() + 2s);
+    return 0;
+  }
+  if (o.role == "worker") {
+    Worker<Graph> worker(g, model, 1, topics, o.node);
+    MqttTransport t(m);
+    run_node(t, worker, stop_requested);
+    return 0;
+  }
+  usage("unknown role '" + o.role + "'");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::signal(SIGTERM, on_signal);
+  std::signal(SIGINT, on_signal);
+  try {
+    return run(parse(argc, argv));
+  } catch (const std::exception& e) {
+    std::cerr << "ddnn_node: " << e.what() << "\n";
+    return 1;
+  }
+}

@@ -1,0 +1,368 @@
+// The local aggregator: the one place a sample's fate is decided. It waits for the logits of the
+// devices it believes alive (until all arrived or a deadline passes; presence = what arrived),
+// applies the local exit, and either answers or asks those devices for their feature maps
+// (deadline again), assembles the tier message and sends it to the upper tier's worker group.
+// It keeps every sample until it is answered: after a deadline it resends with attempt + 1, after
+// the last attempt it answers with the local exit's result marked degraded. The first answer
+// wins; duplicates and late messages are dropped and counted; every sample gets exactly one
+// answer. Liveness comes from the devices' retained status and Last Will (with incarnations).
+#pragma once
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "ddnn/aggregate/presence.hpp"
+#include "ddnn/core/error.hpp"
+#include "ddnn/exits/exit_branch.hpp"
+#include "ddnn/runtime/counters.hpp"
+#include "ddnn/runtime/envelope.hpp"
+#include "ddnn/runtime/node.hpp"
+#include "ddnn/runtime/payloads.hpp"
+#include "ddnn/runtime/topics.hpp"
+
+DDNN_BEGIN_NAMESPACE
+namespace runtime {
+
+/// How an answer came about, beyond what the answer payload says: which devices' logits and
+/// feature maps arrived in time (what the exactness check replays) and how many tries it took.
+struct Provenance {
+  Presence logits;    ///< devices whose logits the local exit used
+  Presence features;  ///< devices whose feature maps went up (empty when it exited locally)
+  std::uint16_t attempts = 0;  ///< upper-tier requests sent
+};
+
+struct AggregatorOptions {
+  clock_time logits_deadline = std::chrono::milliseconds(50);    ///< after the first logits
+  clock_time features_deadline = std::chrono::milliseconds(50);  ///< after the requests
+  clock_time answer_deadline = std::chrono::milliseconds(200);   ///< per upper-tier attempt
+  std::uint16_t attempts = 3;      ///< upper-tier tries before a degraded answer
+  std::size_t max_in_flight = 64;  ///< upper-tier requests outstanding at once
+  std::size_t remembered = 4096;   ///< answered samples remembered to recognise late messages
+  std::size_t node = 0;            ///< this aggregator's number (its reply topic)
+};
+
+template <class Graph>
+class LocalAggregator final : public Node {
+  static constexpr std::size_t D = Graph::devices;
+  static constexpr bool has_exit = Graph::template tier<0>::has_exit;
+  using Logits = typename Graph::template node_logits_type<0>;
+  using NodeStep = typename Graph::template node_step_type<0>;
+  using Answer = answer_t<Graph>;
+
+ public:
+  /// Called with every final answer (also published on the answers topic).
+  using AnswerCallback =
+      std::function<void(std::uint64_t sample, const Answer&, const Provenance&)>;
+
+  LocalAggregator(const Graph& graph, std::uint64_t model, Topics topics, AggregatorOptions options,
+                  AnswerCallback on_answer = {})
+      : graph_(graph),
+        model_(model),
+        topics_(std::move(topics)),
+        options_(options),
+        on_answer_(std::move(on_answer)) {
+    if (options_.attempts == 0) ddnn::detail::fail("LocalAggregator: attempts must be at least 1");
+    if (options_.max_in_flight == 0)
+      ddnn::detail::fail("LocalAggregator: max_in_flight must be at least 1");
+    alive_ = Presence::all(D);
+  }
+
+  [[nodiscard]] std::vector<std::string> subscriptions() const override {
+    return {topics_.all("logits"), topics_.all("features"), topics_.status_filter("device"),
+            topics_.reply(options_.node)};
+  }
+
+  void on_message(const received_message& m, clock_time now, Publisher& out) override {
+    ++counters_.received;
+    try {
+      if (auto d = topics_.node_of(m.topic, "status/device", D)) return on_status(*d, m);
+      const opened o = open(m.payload, model_);
+      if (auto d = topics_.node_of(m.topic, "logits", D)) {
+        if (o.header.kind != message_kind::logits || o.header.node != *d || !has_exit)
+          return void(++counters_.unexpected);
+        return on_logits(*d, o, now, out);
+      }
+      if (auto d = topics_.node_of(m.topic, "features", D)) {
+        if (o.header.kind != message_kind::features || o.header.node != *d)
+          return void(++counters_.unexpected);
+        return on_features(*d, o, now, out);
+      }
+      if (m.topic == topics_.reply(options_.node) && o.header.kind == message_kind::answer)
+        return on_reply(o, out);
+      ++counters_.unexpected;
+    } catch (const error&) {
+      count_rejected(counters_, m.payload, model_);
+    }
+  }
+
+  clock_time on_time(clock_time now, Publisher& out) override {
+    // Deadlines in sample order; handling one may answer (erase) it.
+    std::vector<std::uint64_t> due;
+    for (const auto& [sample, s] : samples_)
+      if (s.deadline <= now && !s.queued) due.push_back(sample);
+    for (std::uint64_t sample : due) {
+      auto it = samples_.find(sample);
+      if (it == samples_.end()) continue;
+      Sample& s = it->second;
+      switch (s.phase) {
+        case Phase::logits:
+          decide_locally(sample, s, now, out);
+          break;
+        case Phase::features:
+          send_up(sample, s, now, out);
+          break;
+        case Phase::upper:
+          if (s.attempts < options_.attempts) {
+            ++counters_.retries;
+            transmit(sample, s, now, out);
+          } else {
+            --in_flight_;
+            degraded(sample, s, out);
+          }
+          break;
+      }
+    }
+    release_queued(now, out);
+    clock_time next = no_deadline;
+    for (const auto& [sample, s] : samples_)
+      if (!s.queued) next = std::min(next, s.deadline);
+    return next;
+  }
+
+  [[nodiscard]] const Counters& counters() const noexcept { return counters_; }
+  /// The devices it currently waits for.
+  [[nodiscard]] Presence alive() const noexcept { return alive_; }
+  [[nodiscard]] std::size_t pending() const noexcept { return samples_.size(); }
+
+ private:
+  enum class Phase { logits, features, upper };
+  struct Sample {
+    Phase phase = Phase::logits;
+    clock_time deadline{};
+    Presence logits_arrived, requested, features_arrived;
+    std::array<Logits, D> logits{};
+    std::array<NodeStep, D> nodes{};
+    std::optional<ExitDecision<Graph::classes>> local;
+    std::vector<std::uint8_t> message;  ///< the tier message, kept for retries
+    std::uint16_t attempts = 0;
+    bool queued = false;  ///< waiting for room under max_in_flight
+  };
+
+  void on_status(std::size_t d, const received_message& m) {
+    const opened o = open(m.payload, model_);
+    if (o.header.kind != message_kind::status || o.header.node != d)
+      return void(++counters_.unexpected);
+    const node_status s = decode_status(o.payload);
+    if (s.incarnation < incarnation_[d]) return void(++counters_.stale);
+    if (s.state == node_state::offline && s.incarnation != incarnation_[d] && incarnation_[d] != 0)
+      return void(++counters_.stale);  // offline for a life it never announced
+    incarnation_[d] = s.incarnation;
+    if (s.state == node_state::online)
+      alive_.set(d);
+    else
+      alive_ = Presence(alive_.bits() & ~(std::uint64_t{1} << d));
+    // Samples waiting only for the device that left can go on now: on_time sees them due.
+    for (auto& [sample, smp] : samples_) {
+      if (smp.phase == Phase::logits && covers(smp.logits_arrived, alive_))
+        smp.deadline = clock_time::min();
+      if (smp.phase == Phase::features &&
+          covers(smp.features_arrived, Presence(smp.requested.bits() & alive_.bits())))
+        smp.deadline = clock_time::min();
+    }
+  }
+
+  Sample* find_or_start(std::uint64_t sample, clock_time now) {
+    if (answered_.contains(sample)) {
+      ++counters_.late;
+      return nullptr;
+    }
+    auto [it, fresh] = samples_.try_emplace(sample);
+    if (fresh) it->second.deadline = now + options_.logits_deadline;
+    return &it->second;
+  }
+
+  void on_logits(std::size_t d, const opened& o, clock_time now, Publisher& out) {
+    if constexpr (has_exit) {
+      const Logits logits = decode_logits<Graph>(o.payload);
+      Sample* s = find_or_start(o.header.sample, now);
+      if (s == nullptr) return;
+      if (s->phase != Phase::logits || s->logits_arrived[d]) return void(++counters_.duplicates);
+      s->logits[d] = logits;
+      s->logits_arrived.set(d);
+      if (covers(s->logits_arrived, alive_)) decide_locally(o.header.sample, *s, now, out);
+    }
+  }
+
+  void on_features(std::size_t d, const opened& o, clock_time now, Publisher& out) {
+    auto features = decode_features<Graph>(o.payload);
+    Sample* s = nullptr;
+    if constexpr (has_exit) {
+      if (answered_.contains(o.header.sample)) return void(++counters_.late);
+      auto it = samples_.find(o.header.sample);
+      if (it == samples_.end() || !it->second.requested[d]) return void(++counters_.unexpected);
+      s = &it->second;
+    } else {
+      // Without a local exit devices send their feature maps unasked.
+      s = find_or_start(o.header.sample, now);
+      if (s == nullptr) return;
+      if (s->phase == Phase::logits) {
+        s->phase = Phase::features;
+        s->requested = Presence::all(D);
+      }
+    }
+    if (s->phase != Phase::features || s->features_arrived[d]) return void(++counters_.duplicates);
+    s->nodes[d].features = std::move(features);
+    s->features_arrived.set(d);
+    if (covers(s->features_arrived, Presence(s->requested.bits() & alive_.bits())))
+      send_up(o.header.sample, *s, now, out);
+  }
+
+  void on_reply(const opened& o, Publisher& out) {
+    const Answer a = decode_answer<Graph>(o.payload);
+    auto it = samples_.find(o.header.sample);
+    if (it == samples_.end() || it->second.phase != Phase::upper) {
+      ++(answered_.contains(o.header.sample) ? counters_.late : counters_.unexpected);
+      return;
+    }
+    if (a.exit_tier == 0 || a.degraded) return void(++counters_.unexpected);
+    --in_flight_;
+    finish(o.header.sample, it->second, a, out);
+  }
+
+  void decide_locally(std::uint64_t sample, Sample& s, clock_time now, Publisher& out) {
+    if constexpr (has_exit) {
+      s.local = graph_.template decide<0>(s.logits, s.logits_arrived);
+      if (s.local->exits) return finish(sample, s, answer_of(*s.local, 0, false), out);
+      s.phase = Phase::features;
+      s.requested = s.logits_arrived;
+      s.deadline = now + options_.features_deadline;
+      for (std::size_t d = 0; d < D; ++d)
+        if (s.requested[d])
+          out.publish(message_to(
+              topics_.request(d),
+              seal(header(message_kind::feature_request, sample, 0), encode_feature_request())));
+    } else {
+      // No local exit: the logits phase was the wait for unasked feature maps.
+      send_up(sample, s, now, out);
+    }
+  }
+
+  void send_up(std::uint64_t sample, Sample& s, clock_time now, Publisher& out) {
+    if (s.features_arrived.none(D)) return degraded(sample, s, out);
+    s.message = encode_tier_message(
+        Graph::template assemble<0>(std::span<const NodeStep, D>(s.nodes), s.features_arrived));
+    s.phase = Phase::upper;
+    for (NodeStep& n : s.nodes) n = NodeStep{};  // the message holds them now
+    if (in_flight_ >= options_.max_in_flight) {
+      s.queued = true;
+      ++counters_.waiting;
+      waiting_.push_back(sample);
+      return;
+    }
+    ++in_flight_;
+    transmit(sample, s, now, out);
+  }
+
+  void transmit(std::uint64_t sample, Sample& s, clock_time now, Publisher& out) {
+    outgoing_message m = message_to(
+        topics_.tier(1), seal(header(message_kind::tier_message, sample, s.attempts), s.message));
+    m.response_topic = topics_.reply(options_.node);
+    out.publish(std::move(m));
+    ++s.attempts;
+    s.deadline = now + options_.answer_deadline;
+  }
+
+  void release_queued(clock_time now, Publisher& out) {
+    while (in_flight_ < options_.max_in_flight && !waiting_.empty()) {
+      const std::uint64_t sample = waiting_.front();
+      waiting_.pop_front();
+      auto it = samples_.find(sample);
+      if (it == samples_.end() || !it->second.queued) continue;
+      it->second.queued = false;
+      ++in_flight_;
+      transmit(sample, it->second, now, out);
+    }
+  }
+
+  void degraded(std::uint64_t sample, Sample& s, Publisher& out) {
+    ++counters_.degraded;
+    if (s.local) return finish(sample, s, answer_of(*s.local, 0, true), out);
+    // No local exit to fall back on: the least confident answer, marked degraded.
+    Answer a;
+    a.degraded = true;
+    a.measure = 1.0;
+    finish(sample, s, a, out);
+  }
+
+  [[nodiscard]] static Answer answer_of(const ExitDecision<Graph::classes>& d, std::size_t tier,
+                                        bool degraded) {
+    Answer a;
+    a.predicted = std::uint32_t(d.predicted);
+    a.exit_tier = std::uint8_t(tier);
+    a.degraded = degraded;
+    a.measure = d.measure;
+    for (std::size_t c = 0; c < Graph::classes; ++c) a.logits[c] = d.logits[c];
+    return a;
+  }
+
+  void finish(std::uint64_t sample, Sample& s, Answer a, Publisher& out) {
+    const Provenance p{s.logits_arrived, s.phase == Phase::upper ? s.features_arrived : Presence(),
+                       s.attempts};
+    a.logits_present = p.logits.bits();
+    a.features_present = p.features.bits();
+    ++counters_.answered;
+    out.publish(message_to(topics_.answers(), seal(header(message_kind::answer, sample, s.attempts),
+                                                   encode_answer<Graph>(a))));
+    if (on_answer_) on_answer_(sample, a, p);
+    samples_.erase(sample);
+    remember(sample);
+  }
+
+  void remember(std::uint64_t sample) {
+    answered_.insert(sample);
+    answered_order_.push_back(sample);
+    if (answered_order_.size() > options_.remembered) {
+      answered_.erase(answered_order_.front());
+      answered_order_.pop_front();
+    }
+  }
+
+  [[nodiscard]] static bool covers(Presence have, Presence want) noexcept {
+    return (want.bits() & ~have.bits()) == 0;
+  }
+  [[nodiscard]] envelope header(message_kind kind, std::uint64_t sample,
+                                std::uint16_t attempt) const {
+    return {.kind = kind,
+            .node = std::uint16_t(options_.node),
+            .model = model_,
+            .sample = sample,
+            .attempt = attempt};
+  }
+
+  const Graph& graph_;
+  std::uint64_t model_;
+  Topics topics_;
+  AggregatorOptions options_;
+  AnswerCallback on_answer_;
+  std::map<std::uint64_t, Sample> samples_;
+  std::unordered_set<std::uint64_t> answered_;
+  std::deque<std::uint64_t> answered_order_;
+  std::deque<std::uint64_t> waiting_;
+  std::size_t in_flight_ = 0;
+  Presence alive_;
+  std::array<std::uint64_t, D> incarnation_{};
+  Counters counters_;
+};
+
+}  // namespace runtime
+DDNN_END_NAMESPACE

@@ -1,0 +1,702 @@
+// The runtime's Transport over MQTT v5, through libmosquitto's C API (component ddnn::mqtt, which
+// brings libmosquitto; its C++ wrapper cannot select protocol version 5, which the request/response
+// properties need).
+//
+// libmosquitto runs its own network thread (mosquitto_loop_start): it sends what publish() queued,
+// reconnects after a lost connection (with a growing delay) and runs the callbacks here, which put
+// what arrives into a queue that receive() pops. Besides the calls made to wait (receive(),
+// wait_subscribed(), flush()), only construction (connecting) and destruction (disconnecting) wait
+// on the network.
+//
+// Delivery is QoS 1, which is one hop: the broker acknowledges what it took, not what a subscriber
+// processed, and a subscriber that dies with messages in hand loses them. The runtime's roles own
+// deadlines and retries (runtime/transport.hpp); this class only counts what it dropped or what
+// the broker refused (stats()).
+//
+// Liveness: a node's Last Will (MqttOptions::will) is published by the broker when the node's
+// connection ends without a DISCONNECT: a killed process at once, a frozen or cut-off one after
+// 1.5 keepalive periods. A clean disconnect (this class's destructor) discards the Will, so a node
+// that wants to announce that it leaves publishes its offline status itself, calls flush(), and
+// then destroys its transport.
+#pragma once
+#include <mosquitto.h>
+#include <mqtt_protocol.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <deque>
+#include <limits>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <system_error>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "ddnn/core/config.hpp"
+#include "ddnn/core/error.hpp"
+#include "ddnn/runtime/transport.hpp"
+
+DDNN_BEGIN_NAMESPACE
+namespace runtime {
+
+/// TLS files of an MQTT connection (PEM). The broker's certificate must chain to `ca_file` and
+/// name the host connected to (a DNS name or an IP address in its subject alternative names).
+struct MqttTlsFiles {
+  std::string ca_file;
+  std::string cert_file;  ///< the client's own certificate, for brokers that require one (or empty)
+  std::string key_file;   ///< its private key, unencrypted (empty exactly when cert_file is)
+};
+
+/// How an MqttTransport connects.
+struct MqttOptions {
+  std::string host = "127.0.0.1";
+  int port = 1883;
+  std::string client_id;  ///< empty: libmosquitto makes one up (only with clean_start)
+  std::string username;   ///< empty: connect without credentials
+  std::string password;
+  std::optional<MqttTlsFiles> tls;  ///< none: plain TCP
+  /// The broker declares the client gone after 1.5 keepalives without traffic (and then publishes
+  /// the Will); libmosquitto refuses less than 5 s.
+  std::chrono::seconds keepalive{10};
+  std::optional<last_will> will;  ///< published by the broker when the connection ends uncleanly
+  /// true: a fresh session on every connect. false: the broker keeps the session (subscriptions,
+  /// QoS 1 messages queued for it) for session_expiry after a disconnect; needs a client_id.
+  bool clean_start = true;
+  std::chrono::seconds session_expiry{0};
+  /// How long construction waits for the broker's CONNACK, retrying while it cannot be reached.
+  std::chrono::milliseconds connect_timeout{10000};
+  /// Delay before reconnecting after a lost connection, growing quadratically up to the maximum
+  /// (libmosquitto counts whole seconds).
+  std::chrono::seconds reconnect_delay{1};
+  std::chrono::seconds reconnect_delay_max{16};
+  /// publish() drops a message (counted) when this many earlier ones are not acknowledged yet:
+  /// while the broker is away libmosquitto queues them in memory, without a bound of its own.
+  std::size_t max_unacknowledged = 10000;
+  /// Received messages waiting for receive(); more are dropped (counted).
+  std::size_t max_received = 100000;
+};
+
+/// What an MqttTransport did so far.
+struct MqttStats {
+  std::uint64_t published = 0;          ///< accepted by libmosquitto for sending
+  std::uint64_t acknowledged = 0;       ///< of those, acknowledged by the broker (PUBACK)
+  std::uint64_t publish_refused = 0;    ///< of those, acknowledged with an error (not authorized)
+  std::uint64_t publish_failed = 0;     ///< refused by libmosquitto (malformed topic, too large)
+  std::uint64_t publish_dropped = 0;    ///< dropped: max_unacknowledged reached
+  std::uint64_t received = 0;           ///< queued for receive()
+  std::uint64_t receive_dropped = 0;    ///< dropped: max_received reached
+  std::uint64_t subscribe_refused = 0;  ///< subscriptions the broker refused (not authorized)
+  std::uint64_t connects = 0;           ///< successful connections, the first one included
+  std::uint64_t connection_losses = 0;  ///< connections that ended without our asking
+};
+
+namespace detail {
+
+/// mosquitto_lib_init() once per process, before the first client is made.
+inline void mosquitto_library() {
+  static const int rc = mosquitto_lib_init();
+  if (rc != MOSQ_ERR_SUCCESS)
+    ddnn::detail::fail(std::string("MQTT: libmosquitto init failed: ") + mosquitto_strerror(rc));
+}
+
+/// The text of a libmosquitto error code; MOSQ_ERR_ERRNO takes errno, so call it right away.
+inline std::string mosquitto_error_text(int rc) {
+  if (rc == MOSQ_ERR_ERRNO) return std::error_code(errno, std::generic_category()).message();
+  return mosquitto_strerror(rc);
+}
+
+/// Whether libmosquitto 2.0's network thread ends after a connection that ended with `rc` (the
+/// on_disconnect code of a connection we did not close): a DISCONNECT from the broker (its reason
+/// code: 0 or >= 0x80) leaves the client "disconnected", and mosquitto_loop_forever() gives up on
+/// errors that retrying cannot fix. Anything else (a lost connection, a keepalive timeout) is
+/// retried.
+inline bool ends_network_thread(int rc) noexcept {
+  if (rc == MQTT_RC_NORMAL_DISCONNECTION || rc >= 0x80) return true;
+  switch (rc) {
+    case MOSQ_ERR_NOMEM:
+    case MOSQ_ERR_PROTOCOL:
+    case MOSQ_ERR_INVAL:
+    case MOSQ_ERR_NOT_FOUND:
+    case MOSQ_ERR_TLS:
+    case MOSQ_ERR_PAYLOAD_SIZE:
+    case MOSQ_ERR_NOT_SUPPORTED:
+    case MOSQ_ERR_AUTH:
+    case MOSQ_ERR_ACL_DENIED:
+    case MOSQ_ERR_UNKNOWN:
+    case MOSQ_ERR_EAI:
+    case MOSQ_ERR_PROXY:
+      return true;
+    default:
+      return false;
+  }
+}
+
+/// An owned MQTT v5 property list.
+struct mosquitto_properties {
+  mosquitto_property* list = nullptr;
+  mosquitto_properties() = default;
+  mosquitto_properties(const mosquitto_properties&) = delete;
+  mosquitto_properties& operator=(const mosquitto_properties&) = delete;
+  ~mosquitto_properties() { mosquitto_property_free_all(&list); }
+};
+
+}  // namespace detail
+
+/// The runtime's Transport over an MQTT v5 broker. Publishing, subscribing and receiving follow
+/// Transport; construction connects (and throws ddnn::error when the broker refuses or cannot be
+/// reached in time), destruction disconnects cleanly. One consumer thread receives; publish() may
+/// be called from several threads.
+class MqttTransport final : public Transport {
+ public:
+  explicit MqttTransport(MqttOptions options);
+  ~MqttTransport() override { shutdown(); }
+  MqttTransport(const MqttTransport&) = delete;
+  MqttTransport& operator=(const MqttTransport&) = delete;
+
+  /// Queues `message` for sending at QoS 1 with its properties; never waits on the network. What
+  /// libmosquitto refuses or what exceeds max_unacknowledged is counted in stats(), not thrown.
+  /// Throws ddnn::error once the connection is closed for good: the broker refused a
+  /// reconnection or sent a DISCONNECT, or TLS failed (libmosquitto stops retrying after those).
+  void publish(outgoing_message message) override;
+  /// Subscribes to `filter` (QoS 1) now if connected, and again after every reconnection.
+  /// Retained messages are delivered once per subscription, not again when re-subscribing to a
+  /// subscription that still exists. Throws ddnn::error for a malformed filter.
+  void subscribe(const std::string& filter) override;
+  [[nodiscard]] std::optional<received_message> receive(clock_time deadline) override;
+  /// The steady clock's time since its epoch.
+  [[nodiscard]] clock_time now() const override {
+    return std::chrono::duration_cast<clock_time>(
+        std::chrono::steady_clock::now().time_since_epoch());
+  }
+
+  /// Waits until the broker answered every subscription on the current connection (granted, or
+  /// refused: counted in stats().subscribe_refused); false at `deadline`. A new node calls it
+  /// before it announces itself, so that nothing sent in answer is missed.
+  bool wait_subscribed(clock_time deadline);
+  /// Waits until the broker acknowledged every message published so far; false at `deadline`.
+  bool flush(clock_time deadline);
+
+  [[nodiscard]] bool connected() const {
+    const std::lock_guard lock(mutex_);
+    return connected_;
+  }
+  [[nodiscard]] MqttStats stats() const {
+    const std::lock_guard lock(mutex_);
+    return stats_;
+  }
+  /// The last problem libmosquitto or the broker reported (empty: none), for diagnostics.
+  [[nodiscard]] std::string last_error() const {
+    const std::lock_guard lock(mutex_);
+    return last_error_;
+  }
+  [[nodiscard]] const MqttOptions& options() const noexcept { return options_; }
+
+ private:
+  using steady = std::chrono::steady_clock;
+  static steady::time_point to_time_point(clock_time t) {
+    return steady::time_point(std::chrono::duration_cast<steady::duration>(t));
+  }
+  std::string where() const { return options_.host + ":" + std::to_string(options_.port); }
+
+  void configure();
+  void connect_and_wait();
+  void shutdown() noexcept;
+  // A SUBSCRIBE sent with packet id `mid` while connection `generation` was current.
+  void note_subscribe_sent(int mid, std::uint64_t generation);
+
+  // libmosquitto's callbacks, on its network thread. None may throw into C.
+  void on_connect(int reason) noexcept;
+  void on_disconnect(int rc) noexcept;
+  void on_message(const mosquitto_message& message, const mosquitto_property* properties) noexcept;
+  void on_publish(int reason) noexcept;
+  void on_subscribe(int mid, int count, const int* granted) noexcept;
+  void on_log(int level, const char* text) noexcept;
+
+  MqttOptions options_;
+  mosquitto* mosq_ = nullptr;
+  bool loop_started_ = false;
+  std::atomic<bool> closing_{false};
+
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;  // connection state, acknowledgements, received messages
+  bool connected_ = false;
+  // libmosquitto's network thread has ended (a refused connection, a DISCONNECT from the broker,
+  // a TLS failure...): nothing is sent or received any more. closed_reason_ says why.
+  bool closed_ = false;
+  std::string closed_reason_;
+  std::uint64_t generation_ = 0;           // successful connections so far
+  std::vector<std::string> filters_;       // every subscription, re-sent on each connection
+  std::map<int, std::uint64_t> pending_;   // SUBSCRIBE packet id -> connection generation
+  std::set<int> early_acks_;               // SUBACKs that came before their id was noted
+  std::deque<received_message> received_;  // waiting for receive()
+  MqttStats stats_;
+  std::string last_error_;
+};
+
+inline MqttTransport::MqttTransport(MqttOptions options) : options_(std::move(options)) {
+  const auto& o = options_;
+  ddnn::detail::require(!o.host.empty(), "MQTT: no broker host given");
+  ddnn::detail::require(o.port > 0 && o.port <= 65535, "MQTT: port out of range 1..65535");
+  ddnn::detail::require(o.keepalive.count() >= 5 && o.keepalive.count() <= 65535,
+                        "MQTT: keepalive must be 5..65535 s (libmosquitto refuses less than 5 s)");
+  ddnn::detail::require(o.clean_start || !o.client_id.empty(),
+                        "MQTT: a persistent session (clean_start = false) needs a client_id");
+  ddnn::detail::require(o.session_expiry.count() >= 0 &&
+                            o.session_expiry.count() <= std::numeric_limits<std::uint32_t>::max(),
+                        "MQTT: session_expiry out of range");
+  ddnn::detail::require(o.connect_timeout.count() > 0, "MQTT: connect_timeout must be positive");
+  ddnn::detail::require(
+      o.reconnect_delay.count() >= 1 && o.reconnect_delay_max >= o.reconnect_delay,
+      "MQTT: reconnect delays must satisfy 1 s <= reconnect_delay <= "
+      "reconnect_delay_max");
+  ddnn::detail::require(o.max_unacknowledged > 0 && o.max_received > 0,
+                        "MQTT: max_unacknowledged and max_received must be positive");
+  if (o.tls) {
+    ddnn::detail::require(!o.tls->ca_file.empty(), "MQTT: TLS needs a ca_file");
+    ddnn::detail::require(
+        o.tls->cert_file.empty() == o.tls->key_file.empty(),
+        "MQTT: a TLS client certificate needs its key file, and the other way round");
+  }
+  if (o.will) {
+    ddnn::detail::require(!o.will->topic.empty() &&
+                              mosquitto_pub_topic_check(o.will->topic.c_str()) == MOSQ_ERR_SUCCESS,
+                          "MQTT: the Last Will's topic is not a valid topic name");
+  }
+
+  detail::mosquitto_library();
+  mosq_ = mosquitto_new(o.client_id.empty() ? nullptr : o.client_id.c_str(), o.clean_start, this);
+  if (mosq_ == nullptr)
+    ddnn::detail::fail("MQTT: cannot create a client: " +
+                       std::error_code(errno, std::generic_category()).message());
+  try {
+    configure();
+    connect_and_wait();
+  } catch (...) {
+    shutdown();
+    throw;
+  }
+}
+
+inline void MqttTransport::configure() {
+  const auto check = [](int rc, const char* what) {
+    if (rc != MOSQ_ERR_SUCCESS)
+      ddnn::detail::fail(std::string("MQTT: ") + what + ": " + detail::mosquitto_error_text(rc));
+  };
+  check(mosquitto_int_option(mosq_, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5),
+        "selecting MQTT v5");
+  // Runtime messages are small and latency-bound: no Nagle delay.
+  check(mosquitto_int_option(mosq_, MOSQ_OPT_TCP_NODELAY, 1), "setting TCP_NODELAY");
+  check(mosquitto_reconnect_delay_set(mosq_, unsigned(options_.reconnect_delay.count()),
+                                      unsigned(options_.reconnect_delay_max.count()), true),
+        "setting the reconnect delay");
+
+  mosquitto_connect_v5_callback_set(
+      mosq_, [](mosquitto*, void* self, int reason, int, const mosquitto_property*) {
+        static_cast<MqttTransport*>(self)->on_connect(reason);
+      });
+  mosquitto_disconnect_v5_callback_set(
+      mosq_, [](mosquitto*, void* self, int rc, const mosquitto_property*) {
+        static_cast<MqttTransport*>(self)->on_disconnect(rc);
+      });
+  mosquitto_message_v5_callback_set(
+      mosq_, [](mosquitto*, void* self, const mosquitto_message* message,
+                const mosquitto_property* properties) {
+        if (message != nullptr) static_cast<MqttTransport*>(self)->on_message(*message, properties);
+      });
+  mosquitto_publish_v5_callback_set(
+      mosq_, [](mosquitto*, void* self, int, int reason, const mosquitto_property*) {
+        static_cast<MqttTransport*>(self)->on_publish(reason);
+      });
+  mosquitto_subscribe_v5_callback_set(mosq_, [](mosquitto*, void* self, int mid, int count,
+                                                const int* granted, const mosquitto_property*) {
+    static_cast<MqttTransport*>(self)->on_subscribe(mid, count, granted);
+  });
+  mosquitto_log_callback_set(mosq_, [](mosquitto*, void* self, int level, const char* text) {
+    static_cast<MqttTransport*>(self)->on_log(level, text);
+  });
+
+  if (!options_.username.empty()) {
+    check(
+        mosquitto_username_pw_set(mosq_, options_.username.c_str(),
+                                  options_.password.empty() ? nullptr : options_.password.c_str()),
+        "setting the user name and password");
+  }
+  if (options_.tls) {
+    const auto& tls = *options_.tls;
+    const auto c_str = [](const std::string& s) { return s.empty() ? nullptr : s.c_str(); };
+    const int rc = mosquitto_tls_set(mosq_, tls.ca_file.c_str(), nullptr, c_str(tls.cert_file),
+                                     c_str(tls.key_file), nullptr);
+    if (rc != MOSQ_ERR_SUCCESS)
+      ddnn::detail::fail("MQTT: TLS setup failed (" + detail::mosquitto_error_text(rc) +
+                         "): check that the files exist and are readable: ca_file '" + tls.ca_file +
+                         "', cert_file '" + tls.cert_file + "', key_file '" + tls.key_file + "'");
+  }
+  if (options_.will) {
+    const auto& will = *options_.will;
+    ddnn::detail::require(will.payload.size() <= MQTT_MAX_PAYLOAD,
+                          "MQTT: Last Will payload too large");
+    check(mosquitto_will_set_v5(mosq_, will.topic.c_str(), int(will.payload.size()),
+                                will.payload.data(), 1, will.retain, nullptr),
+          "setting the Last Will");
+  }
+}
+
+inline void MqttTransport::connect_and_wait() {
+  detail::mosquitto_properties properties;
+  if (options_.session_expiry.count() > 0) {
+    const int rc = mosquitto_property_add_int32(&properties.list, MQTT_PROP_SESSION_EXPIRY_INTERVAL,
+                                                std::uint32_t(options_.session_expiry.count()));
+    if (rc != MOSQ_ERR_SUCCESS)
+      ddnn::detail::fail("MQTT: session expiry property: " + detail::mosquitto_error_text(rc));
+  }
+  const auto deadline = steady::now() + options_.connect_timeout;
+  // The TCP connect (and TLS handshake) itself blocks: at once for a refused port, up to the
+  // system's connect timeout for an unreachable host.
+  const int rc =
+      mosquitto_connect_bind_v5(mosq_, options_.host.c_str(), options_.port,
+                                int(options_.keepalive.count()), nullptr, properties.list);
+  if (rc != MOSQ_ERR_SUCCESS) {
+    const std::string text = detail::mosquitto_error_text(rc);
+    // Only a system error (refused, unreachable) is retried by the network thread; anything else
+    // (an unknown host, a TLS failure) is final.
+    std::string error;
+    {
+      const std::lock_guard lock(mutex_);
+      if (rc == MOSQ_ERR_ERRNO) last_error_ = text;
+      error = last_error_;
+    }
+    if (rc != MOSQ_ERR_ERRNO)
+      ddnn::detail::fail("MQTT: cannot connect to " + where() + ": " + text +
+                         (error.empty() ? "" : " (" + error + ")"));
+  }
+  const int loop = mosquitto_loop_start(mosq_);
+  if (loop != MOSQ_ERR_SUCCESS)
+    ddnn::detail::fail("MQTT: cannot start the network thread: " +
+                       detail::mosquitto_error_text(loop));
+  loop_started_ = true;
+
+  std::unique_lock lock(mutex_);
+  changed_.wait_until(lock, deadline, [&] { return connected_ || closed_; });
+  if (connected_) return;
+  if (closed_)
+    ddnn::detail::fail("MQTT: no connection to the broker at " + where() + ": " + closed_reason_);
+  ddnn::detail::fail(
+      "MQTT: no connection to the broker at " + where() + " within " +
+      std::to_string(options_.connect_timeout.count()) + " ms" +
+      (last_error_.empty() ? std::string(" (no answer)") : " (" + last_error_ + ")"));
+}
+
+inline void MqttTransport::shutdown() noexcept {
+  if (mosq_ == nullptr) return;
+  closing_ = true;
+  // A clean DISCONNECT: the broker discards the Will (see the file comment).
+  mosquitto_disconnect_v5(mosq_, MQTT_RC_NORMAL_DISCONNECTION, nullptr);
+  if (loop_started_) {
+    // A reconnection attempt running on the network thread at this moment can overwrite the
+    // "disconnected" state just set (libmosquitto 2.0 sets "connecting" when the attempt fails),
+    // and the thread would then never end and mosquitto_loop_stop() never return: repeat the
+    // request until the thread has ended. (Forcing it with pthread_cancel could unwind through
+    // our callbacks.)
+    std::mutex nudge_mutex;
+    std::condition_variable nudge_wake;
+    bool stopped = false;
+    std::thread nudger;
+    try {
+      nudger = std::thread([&] {
+        std::unique_lock lock(nudge_mutex);
+        while (!nudge_wake.wait_for(lock, std::chrono::milliseconds(100), [&] { return stopped; }))
+          mosquitto_disconnect_v5(mosq_, MQTT_RC_NORMAL_DISCONNECTION, nullptr);
+      });
+    } catch (...) {
+      // No thread to spare: rely on the first request.
+    }
+    mosquitto_loop_stop(mosq_, false);
+    {
+      const std::lock_guard lock(nudge_mutex);
+      stopped = true;
+    }
+    nudge_wake.notify_all();
+    if (nudger.joinable()) nudger.join();
+  }
+  mosquitto_destroy(mosq_);
+  mosq_ = nullptr;
+  const std::lock_guard lock(mutex_);
+  connected_ = false;
+  closed_ = true;
+}
+
+inline void MqttTransport::publish(outgoing_message message) {
+  {
+    const std::lock_guard lock(mutex_);
+    if (closed_)
+      ddnn::detail::fail("MQTT: the connection to the broker at " + where() +
+                         " is closed for good: " + closed_reason_);
+    const std::uint64_t unacknowledged =
+        stats_.published > stats_.acknowledged ? stats_.published - stats_.acknowledged : 0;
+    if (unacknowledged >= options_.max_unacknowledged) {
+      ++stats_.publish_dropped;
+      return;
+    }
+  }
+  const auto failed = [&](const std::string& why) {
+    const std::lock_guard lock(mutex_);
+    ++stats_.publish_failed;
+    last_error_ = "publish on '" + message.topic + "': " + why;
+  };
+  detail::mosquitto_properties properties;
+  int rc = MOSQ_ERR_SUCCESS;
+  if (!message.response_topic.empty())
+    rc = mosquitto_property_add_string(&properties.list, MQTT_PROP_RESPONSE_TOPIC,
+                                       message.response_topic.c_str());
+  if (rc == MOSQ_ERR_SUCCESS && !message.correlation.empty()) {
+    if (message.correlation.size() > std::numeric_limits<std::uint16_t>::max())
+      return failed("correlation data longer than 65535 bytes");
+    rc = mosquitto_property_add_binary(&properties.list, MQTT_PROP_CORRELATION_DATA,
+                                       message.correlation.data(),
+                                       std::uint16_t(message.correlation.size()));
+  }
+  if (rc == MOSQ_ERR_SUCCESS && message.expiry.count() > 0) {
+    const auto seconds = std::min<std::chrono::seconds::rep>(
+        message.expiry.count(), std::numeric_limits<std::uint32_t>::max());
+    rc = mosquitto_property_add_int32(&properties.list, MQTT_PROP_MESSAGE_EXPIRY_INTERVAL,
+                                      std::uint32_t(seconds));
+  }
+  if (rc != MOSQ_ERR_SUCCESS) return failed("properties: " + detail::mosquitto_error_text(rc));
+  if (message.payload.size() > MQTT_MAX_PAYLOAD) return failed("payload too large");
+  // Counted before the call: the PUBACK can be handled on the network thread before it returns.
+  {
+    const std::lock_guard lock(mutex_);
+    ++stats_.published;
+  }
+  rc = mosquitto_publish_v5(mosq_, nullptr, message.topic.c_str(), int(message.payload.size()),
+                            message.payload.data(), 1, message.retain, properties.list);
+  // MOSQ_ERR_NO_CONN for QoS 1 means "queued, not sent yet": libmosquitto 2.0 puts the message
+  // in its outgoing queue before trying to send it, and sends it after reconnecting.
+  if (rc != MOSQ_ERR_SUCCESS && rc != MOSQ_ERR_NO_CONN) {
+    const std::string text = detail::mosquitto_error_text(rc);
+    {
+      const std::lock_guard lock(mutex_);
+      --stats_.published;
+    }
+    failed(text);
+  }
+}
+
+inline void MqttTransport::subscribe(const std::string& filter) {
+  if (filter.empty() || mosquitto_sub_topic_check(filter.c_str()) != MOSQ_ERR_SUCCESS)
+    ddnn::detail::fail("MQTT: '" + filter + "' is not a valid topic filter");
+  std::uint64_t generation = 0;
+  {
+    const std::lock_guard lock(mutex_);
+    if (std::find(filters_.begin(), filters_.end(), filter) != filters_.end()) return;
+    filters_.push_back(filter);
+    generation = generation_;
+  }
+  // Not connected (MOSQ_ERR_NO_CONN): the connect callback subscribes it. Should the connect
+  // callback also have sent it, the second SUBSCRIBE replaces the first, and "retained only for
+  // a new subscription" keeps retained messages from coming twice.
+  int mid = 0;
+  if (mosquitto_subscribe_v5(mosq_, &mid, filter.c_str(), 1, MQTT_SUB_OPT_SEND_RETAIN_NEW,
+                             nullptr) == MOSQ_ERR_SUCCESS) {
+    const std::lock_guard lock(mutex_);
+    note_subscribe_sent(mid, generation);
+  }
+}
+
+inline void MqttTransport::note_subscribe_sent(int mid, std::uint64_t generation) {
+  if (early_acks_.erase(mid) == 0) pending_[mid] = generation;
+}
+
+inline std::optional<received_message> MqttTransport::receive(clock_time deadline) {
+  std::unique_lock lock(mutex_);
+  changed_.wait_until(lock, to_time_point(deadline), [&] { return !received_.empty(); });
+  if (received_.empty()) return std::nullopt;
+  received_message message = std::move(received_.front());
+  received_.pop_front();
+  return message;
+}
+
+inline bool MqttTransport::wait_subscribed(clock_time deadline) {
+  std::unique_lock lock(mutex_);
+  return changed_.wait_until(lock, to_time_point(deadline), [&] {
+    return connected_ && std::none_of(pending_.begin(), pending_.end(),
+                                      [&](const auto& p) { return p.second == generation_; });
+  });
+}
+
+inline bool MqttTransport::flush(clock_time deadline) {
+  std::unique_lock lock(mutex_);
+  return changed_.wait_until(lock, to_time_point(deadline),
+                             [&] { return stats_.acknowledged >= stats_.published; });
+}
+
+inline void MqttTransport::on_connect(int reason) noexcept {
+  try {
+    if (reason != MQTT_RC_SUCCESS) {
+      // libmosquitto ends its network thread after a refusal: nothing will be sent any more.
+      const std::lock_guard lock(mutex_);
+      closed_ = true;
+      closed_reason_ = std::string("the broker refused the connection: ") +
+                       mosquitto_reason_string(reason) + " (reason code " + std::to_string(reason) +
+                       ")";
+      last_error_ = closed_reason_;
+      changed_.notify_all();
+      return;
+    }
+    if (closing_) {
+      mosquitto_disconnect_v5(mosq_, MQTT_RC_NORMAL_DISCONNECTION, nullptr);
+      return;
+    }
+    std::vector<std::string> filters;
+    std::uint64_t generation = 0;
+    {
+      const std::lock_guard lock(mutex_);
+      filters = filters_;
+      generation = ++generation_;
+      pending_.clear();
+      early_acks_.clear();
+    }
+    // SUBACKs are handled on this thread, after this callback: every id is noted before its ack.
+    std::vector<int> mids;
+    for (const std::string& filter : filters) {
+      int mid = 0;
+      if (mosquitto_subscribe_v5(mosq_, &mid, filter.c_str(), 1, MQTT_SUB_OPT_SEND_RETAIN_NEW,
+                                 nullptr) == MOSQ_ERR_SUCCESS)
+        mids.push_back(mid);
+    }
+    const std::lock_guard lock(mutex_);
+    for (int mid : mids) note_subscribe_sent(mid, generation);
+    connected_ = true;
+    closed_ = false;  // after a TLS failure that libmosquitto retried (see on_log)
+    closed_reason_.clear();
+    ++stats_.connects;
+    changed_.notify_all();
+  } catch (...) {
+    // Out of memory in a callback: the subscriptions are re-sent on the next connection.
+  }
+}
+
+inline void MqttTransport::on_disconnect(int rc) noexcept {
+  const std::lock_guard lock(mutex_);
+  if (connected_ && rc != MOSQ_ERR_SUCCESS) ++stats_.connection_losses;
+  connected_ = false;
+  if (!closing_ && !closed_ && detail::ends_network_thread(rc)) {
+    closed_ = true;
+    try {
+      closed_reason_ = rc == MQTT_RC_NORMAL_DISCONNECTION || rc >= 0x80
+                           ? std::string("the broker disconnected this client: ") +
+                                 mosquitto_reason_string(rc) + " (reason code " +
+                                 std::to_string(rc) + ")"
+                           : std::string(mosquitto_strerror(rc)) +
+                                 (last_error_.empty() ? "" : " (" + last_error_ + ")");
+    } catch (...) {
+    }
+  }
+  changed_.notify_all();
+}
+
+inline void MqttTransport::on_message(const mosquitto_message& message,
+                                      const mosquitto_property* properties) noexcept {
+  try {
+    received_message out;
+    out.topic = message.topic != nullptr ? message.topic : "";
+    const auto* payload = static_cast<const std::uint8_t*>(message.payload);
+    if (payload != nullptr && message.payloadlen > 0)
+      out.payload.assign(payload, payload + message.payloadlen);
+    out.retained = message.retain;
+    char* response_topic = nullptr;
+    if (mosquitto_property_read_string(properties, MQTT_PROP_RESPONSE_TOPIC, &response_topic,
+                                       false) != nullptr &&
+        response_topic != nullptr) {
+      out.response_topic = response_topic;
+    }
+    std::free(response_topic);
+    void* correlation = nullptr;
+    std::uint16_t correlation_size = 0;
+    if (mosquitto_property_read_binary(properties, MQTT_PROP_CORRELATION_DATA, &correlation,
+                                       &correlation_size, false) != nullptr &&
+        correlation != nullptr) {
+      const auto* bytes = static_cast<const std::uint8_t*>(correlation);
+      try {
+        out.correlation.assign(bytes, bytes + correlation_size);
+      } catch (...) {
+        std::free(correlation);
+        throw;
+      }
+    }
+    std::free(correlation);
+
+    const std::lock_guard lock(mutex_);
+    if (received_.size() >= options_.max_received) {
+      ++stats_.receive_dropped;
+      return;
+    }
+    received_.push_back(std::move(out));
+    ++stats_.received;
+    changed_.notify_all();
+  } catch (...) {
+    const std::lock_guard lock(mutex_);
+    ++stats_.receive_dropped;
+  }
+}
+
+inline void MqttTransport::on_publish(int reason) noexcept {
+  const std::lock_guard lock(mutex_);
+  ++stats_.acknowledged;
+  if (reason >= 0x80) {
+    ++stats_.publish_refused;
+    try {
+      last_error_ = std::string("the broker refused a message: ") + mosquitto_reason_string(reason);
+    } catch (...) {
+    }
+  }
+  changed_.notify_all();
+}
+
+inline void MqttTransport::on_subscribe(int mid, int count, const int* granted) noexcept {
+  try {
+    const std::lock_guard lock(mutex_);
+    for (int i = 0; granted != nullptr && i < count; ++i) {
+      if (granted[i] >= 0x80) {
+        ++stats_.subscribe_refused;
+        last_error_ = std::string("the broker refused a subscription: ") +
+                      mosquitto_reason_string(granted[i]);
+      }
+    }
+    if (pending_.erase(mid) == 0) early_acks_.insert(mid);
+    changed_.notify_all();
+  } catch (...) {
+  }
+}
+
+inline void MqttTransport::on_log(int level, const char* text) noexcept {
+  if ((level & (MOSQ_LOG_ERR | MOSQ_LOG_WARNING)) == 0 || text == nullptr) return;
+  try {
+    const std::string message = text;
+    const std::lock_guard lock(mutex_);
+    last_error_ = message;
+    // A TLS failure during the handshake ends libmosquitto's network thread without any other
+    // callback (mosquitto_loop_forever() gives up on MOSQ_ERR_TLS); this log line is the only
+    // sign of it. Should a later attempt connect after all, on_connect() reopens.
+    if ((level & MOSQ_LOG_ERR) != 0 && message.rfind("OpenSSL Error", 0) == 0 && !closing_ &&
+        !closed_) {
+      closed_ = true;
+      closed_reason_ = "TLS: " + message;
+      changed_.notify_all();
+    }
+  } catch (...) {
+  }
+}
+
+}  // namespace runtime
+DDNN_END_NAMESPACE

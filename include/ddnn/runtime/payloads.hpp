@@ -1,0 +1,272 @@
+// Payload codecs: what follows the envelope (runtime/envelope.hpp) for each message_kind, for the
+// graph type `Graph` both ends run (the envelope's model id makes sure they do). A decoder takes
+// the payload exactly as open() hands it over and throws ddnn::error unless it is exactly a
+// payload of that kind for that graph: the wrong size, a float that is NaN or infinite, a field
+// out of range. An encoder refuses (ddnn::error) what the decoder would refuse, so a node finds
+// its own bug instead of its peers silently dropping its messages; every payload a decoder
+// accepts encodes back to the same bytes.
+//
+// Payloads (little-endian):
+//   logits           classes x float32
+//   feature_request  nothing (0 bytes)
+//   features         one node's feature map as TierMessage packs it (graph/message.hpp): bits
+//                    densely packed LSB-first in HWC order, or float32 values; link_bytes_of bytes
+//   tier_message     a TierMessage's serialize() bytes, read back by its parse()
+//   answer           u32 predicted class (< classes), u8 exit tier (< tier count), u8 flags (bit
+//                    0: degraded, the others zero), f64 measure (in [0, 1]), classes x float32
+//                    logits, u64 devices whose logits it used, u64 devices whose feature maps
+//                    went up
+//   status           u8 state (1 online, 0 offline), u64 incarnation
+#pragma once
+#include <array>
+#include <bit>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "ddnn/core/bit_tensor.hpp"
+#include "ddnn/core/error.hpp"
+#include "ddnn/core/tensor.hpp"
+#include "ddnn/graph/message.hpp"
+#include "ddnn/runtime/envelope.hpp"
+
+DDNN_BEGIN_NAMESPACE
+namespace runtime {
+
+/// A graph's logit vector, as the logits payload carries it.
+template <class Graph>
+using logits_t = Tensor<float, Vector<Graph::classes>>;
+/// The feature map one node of tier `T` of `Graph` sends up (tier 0: a device's).
+template <class Graph, std::size_t T = 0>
+using features_t = typename Graph::template tier<T>::output_type;
+
+/// The network's answer for one sample, as the answer payload carries it.
+template <std::size_t Classes>
+struct answer {
+  std::uint32_t predicted = 0;          ///< the predicted class, < Classes
+  std::uint8_t exit_tier = 0;           ///< the tier whose exit answered
+  bool degraded = false;                ///< answered without some node's data (offline or too late)
+  double measure = 0.0;                 ///< that exit's confidence measure, in [0, 1]
+  std::array<float, Classes> logits{};  ///< that exit's (combined) logits
+  /// Which devices it was computed from (bit d: device d): those whose logits the local exit
+  /// combined, and those whose feature maps went up (0 when it exited locally). A worker's
+  /// reply leaves them 0; the aggregator's final answer fills them, so that anyone can replay
+  /// the answer on the in-process graph (runtime/replay.hpp).
+  std::uint64_t logits_present = 0;
+  std::uint64_t features_present = 0;
+
+  friend bool operator==(const answer&, const answer&) = default;
+};
+/// The answer type of `Graph`.
+template <class Graph>
+using answer_t = answer<Graph::classes>;
+
+/// Whether a node is up; the status payload carries it with the node's incarnation.
+enum class node_state : std::uint8_t { offline = 0, online = 1 };
+
+/// A node's status: its state and incarnation (a number a restarted node increases, so that a
+/// late "offline" of its previous life is not taken for news about the new one).
+struct node_status {
+  node_state state = node_state::offline;
+  std::uint64_t incarnation = 0;
+
+  friend bool operator==(const node_status&, const node_status&) = default;
+};
+
+/// Bytes of each fixed-size payload.
+template <class Graph>
+inline constexpr std::size_t logits_payload_bytes = 4 * Graph::classes;
+template <class Graph, std::size_t T = 0>
+inline constexpr std::size_t features_payload_bytes = link_bytes_of<features_t<Graph, T>>;
+template <class Graph>
+inline constexpr std::size_t answer_payload_bytes = 4 + 1 + 1 + 8 + 4 * Graph::classes + 8 + 8;
+inline constexpr std::size_t status_payload_bytes = 1 + 8;
+
+namespace detail {
+inline void expect_size(std::span<const std::uint8_t> payload, std::size_t want, const char* kind) {
+  if (payload.size() != want)
+    ddnn::detail::fail(std::string(kind) + " payload has " + std::to_string(payload.size()) +
+                       " bytes instead of " + std::to_string(want));
+}
+inline void check_finite(std::span<const float> values, const char* what) {
+  for (std::size_t i = 0; i < values.size(); ++i)
+    if (!std::isfinite(values[i]))
+      ddnn::detail::fail(std::string(what) + " payload has a NaN or infinite value at index " +
+                         std::to_string(i));
+}
+inline void store_floats(std::uint8_t* out, std::span<const float> values) noexcept {
+  // On little-endian hosts the wire bytes are the memory bytes. One copy is also what keeps
+  // GCC 12's vectoriser from a false -Wstringop-overflow on the byte-by-byte loop.
+  if constexpr (std::endian::native == std::endian::little) {
+    if (!values.empty()) std::memcpy(out, values.data(), 4 * values.size());
+  } else {
+    for (std::size_t i = 0; i < values.size(); ++i)
+      store_le(out + 4 * i, std::bit_cast<std::uint32_t>(values[i]), 4);
+  }
+}
+inline void load_floats(const std::uint8_t* in, std::span<float> values, const char* what) {
+  for (std::size_t i = 0; i < values.size(); ++i)
+    values[i] = std::bit_cast<float>(std::uint32_t(load_le(in + 4 * i, 4)));
+  check_finite(values, what);
+}
+template <std::size_t Classes>
+void check_answer(const answer<Classes>& a, std::size_t tier_count) {
+  using ddnn::detail::fail;
+  if (a.predicted >= Classes)
+    fail("answer payload predicts class " + std::to_string(a.predicted) + " of " +
+         std::to_string(Classes));
+  if (a.exit_tier >= tier_count)
+    fail("answer payload exits at tier " + std::to_string(a.exit_tier) + ", the graph has " +
+         std::to_string(tier_count) + " tiers");
+  if (!(a.measure >= 0.0 && a.measure <= 1.0))  // also refuses NaN
+    fail("answer payload measure " + std::to_string(a.measure) + " is not in [0, 1]");
+  check_finite(a.logits, "answer");
+}
+}  // namespace detail
+
+// ---- logits ------------------------------------------------------------------------------------
+
+/// A logits payload: Classes x float32. Throws ddnn::error for a NaN or infinite logit.
+template <std::size_t Classes>
+[[nodiscard]] std::vector<std::uint8_t> encode_logits(
+    const Tensor<float, Vector<Classes>>& logits) {
+  detail::check_finite(logits.values(), "logits");
+  std::vector<std::uint8_t> out(4 * Classes);
+  detail::store_floats(out.data(), logits.values());
+  return out;
+}
+
+/// Reads a logits payload of `Graph`.
+template <class Graph>
+[[nodiscard]] logits_t<Graph> decode_logits(std::span<const std::uint8_t> payload) {
+  detail::expect_size(payload, logits_payload_bytes<Graph>, "logits");
+  logits_t<Graph> logits;
+  detail::load_floats(payload.data(), logits.values(), "logits");
+  return logits;
+}
+
+// ---- features ----------------------------------------------------------------------------------
+
+/// A features payload: one node's feature map, packed as in a TierMessage. Throws ddnn::error for
+/// a float map holding a NaN or infinite value.
+template <ShapeType S>
+[[nodiscard]] std::vector<std::uint8_t> encode_features(const BitTensor<S>& features) {
+  std::vector<std::uint8_t> out(link_bytes_of<BitTensor<S>>);
+  ddnn::detail::pack_dense(features, out.data());
+  return out;
+}
+template <ShapeType S>
+[[nodiscard]] std::vector<std::uint8_t> encode_features(const Tensor<float, S>& features) {
+  detail::check_finite(features.values(), "features");
+  std::vector<std::uint8_t> out(link_bytes_of<Tensor<float, S>>);
+  detail::store_floats(out.data(), features.values());
+  return out;
+}
+
+/// Reads a features payload: the feature map of one node of tier `T` (default: a device's).
+/// Throws ddnn::error also for a set bit beyond the map's last value.
+template <class Graph, std::size_t T = 0>
+[[nodiscard]] features_t<Graph, T> decode_features(std::span<const std::uint8_t> payload) {
+  using Features = features_t<Graph, T>;
+  detail::expect_size(payload, features_payload_bytes<Graph, T>, "features");
+  Features features;
+  if constexpr (is_bit_tensor<Features>)
+    ddnn::detail::unpack_dense(payload.data(), features);
+  else
+    detail::load_floats(payload.data(), features.values(), "features");
+  return features;
+}
+
+// ---- feature_request ---------------------------------------------------------------------------
+
+/// A feature_request payload: empty, the envelope says everything (which sample, which attempt).
+[[nodiscard]] inline std::vector<std::uint8_t> encode_feature_request() { return {}; }
+
+/// Checks a feature_request payload: it must be empty.
+inline void decode_feature_request(std::span<const std::uint8_t> payload) {
+  detail::expect_size(payload, 0, "feature_request");
+}
+
+// ---- tier_message ------------------------------------------------------------------------------
+
+/// A tier_message payload: exactly the TierMessage's serialize() bytes.
+template <std::size_t Tier, class Features, std::size_t Nodes, std::size_t Classes>
+[[nodiscard]] std::vector<std::uint8_t> encode_tier_message(
+    const TierMessage<Tier, Features, Nodes, Classes>& message) {
+  return message.serialize();
+}
+
+/// Reads a tier_message payload as the message of tier `T` of `Graph` (TierMessage::parse).
+template <class Graph, std::size_t T>
+[[nodiscard]] typename Graph::template message_type<T> decode_tier_message(
+    std::span<const std::uint8_t> payload) {
+  return Graph::template message_type<T>::parse(payload);
+}
+
+// ---- answer ------------------------------------------------------------------------------------
+
+/// An answer payload of `Graph`. Throws ddnn::error for a class, exit tier or measure out of
+/// range, or a NaN or infinite logit.
+template <class Graph>
+[[nodiscard]] std::vector<std::uint8_t> encode_answer(const answer_t<Graph>& a) {
+  detail::check_answer(a, Graph::tier_count);
+  std::vector<std::uint8_t> out(answer_payload_bytes<Graph>);
+  detail::store_le(out.data(), a.predicted, 4);
+  out[4] = a.exit_tier;
+  out[5] = a.degraded ? 1 : 0;
+  detail::store_le(out.data() + 6, std::bit_cast<std::uint64_t>(a.measure), 8);
+  detail::store_floats(out.data() + 14, a.logits);
+  detail::store_le(out.data() + 14 + 4 * Graph::classes, a.logits_present, 8);
+  detail::store_le(out.data() + 22 + 4 * Graph::classes, a.features_present, 8);
+  return out;
+}
+
+/// Reads an answer payload of `Graph`.
+template <class Graph>
+[[nodiscard]] answer_t<Graph> decode_answer(std::span<const std::uint8_t> payload) {
+  detail::expect_size(payload, answer_payload_bytes<Graph>, "answer");
+  const std::uint8_t* p = payload.data();
+  if ((p[5] & ~1u) != 0)
+    ddnn::detail::fail("answer payload has flags " + std::to_string(p[5]) +
+                       ", only bit 0 (degraded) is defined");
+  answer_t<Graph> a;
+  a.predicted = std::uint32_t(detail::load_le(p, 4));
+  a.exit_tier = p[4];
+  a.degraded = (p[5] & 1) != 0;
+  a.measure = std::bit_cast<double>(detail::load_le(p + 6, 8));
+  for (std::size_t c = 0; c < Graph::classes; ++c)
+    a.logits[c] = std::bit_cast<float>(std::uint32_t(detail::load_le(p + 14 + 4 * c, 4)));
+  a.logits_present = detail::load_le(p + 14 + 4 * Graph::classes, 8);
+  a.features_present = detail::load_le(p + 22 + 4 * Graph::classes, 8);
+  detail::check_answer(a, Graph::tier_count);
+  return a;
+}
+
+// ---- status ------------------------------------------------------------------------------------
+
+/// A status payload. Throws ddnn::error for a state outside node_state.
+[[nodiscard]] inline std::vector<std::uint8_t> encode_status(const node_status& s) {
+  if (s.state != node_state::offline && s.state != node_state::online)
+    ddnn::detail::fail("status state " + std::to_string(unsigned(s.state)) +
+                       " is not a node_state");
+  std::vector<std::uint8_t> out(status_payload_bytes);
+  out[0] = std::uint8_t(s.state);
+  detail::store_le(out.data() + 1, s.incarnation, 8);
+  return out;
+}
+
+/// Reads a status payload.
+[[nodiscard]] inline node_status decode_status(std::span<const std::uint8_t> payload) {
+  detail::expect_size(payload, status_payload_bytes, "status");
+  if (payload[0] > 1)
+    ddnn::detail::fail("status payload state " + std::to_string(payload[0]) +
+                       " is neither 0 (offline) nor 1 (online)");
+  return {.state = node_state(payload[0]), .incarnation = detail::load_le(payload.data() + 1, 8)};
+}
+
+}  // namespace runtime
+DDNN_END_NAMESPACE

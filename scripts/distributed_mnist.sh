@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# The main job's DDNN as separate programs over MQTT: a private mosquitto broker on a free
+# loopback port (TLS, a password per node, access rules so that a device may publish only its own
+# topics and only the aggregator may publish tier messages), 6 device processes (device d reads
+# its own tile of test sample i when the driver ticks i), 1 aggregator, 2 cloud workers, and the
+# driver that streams the test set, replays every answer on the in-process graph and writes
+# results/distributed_mnist.json.
+#
+#   scripts/distributed_mnist.sh [--samples N] [--rate R] [--model FILE] [--random-model]
+#                                [--faults] [--build DIR] [--results FILE]
+#
+# --rate R offers R samples per second (default 0: as fast as a window of 64 samples allows).
+# --faults kills device 2 with SIGKILL, stops device 4 with SIGSTOP for a second and kills cloud
+# worker 0 with SIGKILL, mid-stream. --random-model runs a model with random parameters (no
+# training needed; accuracy is then meaningless, everything else is measured).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+samples=10000 rate=0 model=results/mnist_ddnn.model.json random_model=0 faults=0
+build=build-distributed results=results/distributed_mnist.json
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --samples) samples=$2; shift 2 ;;
+    --rate) rate=$2; shift 2 ;;
+    --model) model=$2; shift 2 ;;
+    --random-model) random_model=1; shift ;;
+    --faults) faults=1; shift ;;
+    --build) build=$2; shift 2 ;;
+    --results) results=$2; shift 2 ;;
+    *) echo "distributed_mnist.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+for tool in mosquitto mosquitto_passwd mosquitto_pub openssl cmake; do
+  command -v "$tool" > /dev/null || PATH=$PATH:/usr/sbin
+  command -v "$tool" > /dev/null || {
+    echo "distributed_mnist.sh: $tool is missing (apt install mosquitto mosquitto-clients openssl cmake)" >&2
+    exit 1
+  }
+done
+
+# DDNN_NODE names an already built ddnn_node (the tests pass theirs); otherwise build it.
+node=${DDNN_NODE:-}
+if [[ -z $node ]]; then
+  if [[ ! -f $build/CMakeCache.txt ]]; then
+    cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DDDNN_BUILD_TESTS=OFF \
+      -DDDNN_BUILD_BENCHMARKS=OFF > /dev/null
+  fi
+  cmake --build "$build" --target ddnn_node > /dev/null
+  node=$build/examples/ddnn_node
+fi
+
+work=$(mktemp -d)
+chmod 755 "$work"  # the broker may read it as user mosquitto
+pids=()
+broker_pid=
+cleanup() {
+  for p in "${pids[@]}"; do kill -CONT "$p" 2> /dev/null || true; kill "$p" 2> /dev/null || true; done
+  [[ -n $broker_pid ]] && kill "$broker_pid" 2> /dev/null || true
+  wait 2> /dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+if [[ $random_model == 1 ]]; then
+  model=$work/random.model.json
+  "$node" --role random-model --model "$model" --incarnation 7 > /dev/null
+elif [[ ! -f $model ]]; then
+  echo "distributed_mnist.sh: no model at $model: run scripts/mnist_ddnn.sh first (or --random-model)" >&2
+  exit 1
+fi
+
+# Certificates: a CA and a server certificate for 127.0.0.1.
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=ddnn-test-ca \
+  -keyout "$work/ca.key" -out "$work/ca.crt" 2> /dev/null
+openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout "$work/server.key" \
+  -out "$work/server.csr" 2> /dev/null
+printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' > "$work/san.ext"
+openssl x509 -req -in "$work/server.csr" -CA "$work/ca.crt" -CAkey "$work/ca.key" \
+  -CAcreateserial -days 2 -extfile "$work/san.ext" -out "$work/server.crt" 2> /dev/null
+
+# A password per node, and what each may publish and read.
+users=(driver aggregator worker0 worker1 device0 device1 device2 device3 device4 device5)
+declare -A password
+: > "$work/passwd"
+for u in "${users[@]}"; do
+  password[$u]="pw-$u-$RANDOM$RANDOM"
+  mosquitto_passwd -b "$work/passwd" "$u" "${password[$u]}"
+done
+{
+  for d in 0 1 2 3 4 5; do
+    echo "user device$d"
+    echo "topic write ddnn/+/logits/$d"
+    echo "topic write ddnn/+/features/$d"
+    echo "topic readwrite ddnn/+/status/device/$d"
+    echo "topic read ddnn/+/request/$d"
+    echo "topic read ddnn/+/tick"
+  done
+  echo "user aggregator"
+  echo "topic read ddnn/+/logits/+"
+  echo "topic read ddnn/+/features/+"
+  echo "topic read ddnn/+/status/device/+"
+  echo "topic read ddnn/+/reply/0"
+  echo "topic write ddnn/+/request/+"
+  echo "topic write ddnn/+/tier/1"
+  echo "topic write ddnn/+/answers"
+  echo "topic readwrite ddnn/+/stats/aggregator"
+  for w in 0 1; do
+    echo "user worker$w"
+    echo "topic read ddnn/+/tier/1"
+    echo "topic write ddnn/+/reply/+"
+  done
+  echo "user driver"
+  echo "topic write ddnn/+/tick"
+  echo "topic read ddnn/+/answers"
+  echo "topic read ddnn/+/logits/+"
+  echo "topic read ddnn/+/features/+"
+  echo "topic read ddnn/+/stats/aggregator"
+} > "$work/acl"
+chmod 644 "$work"/*
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+cat > "$work/mosquitto.conf" << CONF
+listener $port 127.0.0.1
+cafile $work/ca.crt
+certfile $work/server.crt
+keyfile $work/server.key
+allow_anonymous false
+password_file $work/passwd
+acl_file $work/acl
+persistence false
+log_dest none
+max_queued_messages 100000
+set_tcp_nodelay true
+CONF
+mosquitto -c "$work/mosquitto.conf" &
+broker_pid=$!
+for _ in $(seq 100); do
+  mosquitto_pub -h 127.0.0.1 -p "$port" --cafile "$work/ca.crt" -u driver -P "${password[driver]}" \
+    -t ddnn/ping/tick -n 2> /dev/null && break
+  sleep 0.1
+done
+
+common=(--model "$model" --broker "127.0.0.1:$port" --cafile "$work/ca.crt")
+start() {  # start USER ROLE ARGS...
+  local user=$1; shift
+  "$node" "$@" "${common[@]}" --username "$user" --password "${password[$user]}" \
+    --samples "$samples" 2> "$work/$user.log" &
+  pids+=($!)
+}
+for d in 0 1 2 3 4 5; do start "device$d" --role device --node "$d"; done
+start aggregator --role aggregator
+start worker0 --role worker --node 0
+start worker1 --role worker --node 1
+sleep 1  # every node connected and subscribed
+
+if [[ $faults == 1 ]]; then
+  (
+    sleep 2; kill -9 "${pids[2]}"                           # device 2 dies
+    sleep 1; kill -STOP "${pids[4]}"; sleep 1; kill -CONT "${pids[4]}"  # device 4 freezes
+    sleep 1; kill -9 "${pids[7]}"                           # cloud worker 0 dies
+  ) &
+fi
+
+mkdir -p "$(dirname "$results")"
+"$node" --role driver "${common[@]}" --username driver --password "${password[driver]}" \
+  --samples "$samples" --rate "$rate" --results "$results" ${DDNN_DRIVER_ARGS:-}
