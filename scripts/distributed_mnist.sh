@@ -93,6 +93,7 @@ done
     echo "topic readwrite ddnn/+/status/device/$d"
     echo "topic read ddnn/+/request/$d"
     echo "topic read ddnn/+/tick"
+    echo "topic write ddnn/+/stats/device/$d"
   done
   echo "user aggregator"
   echo "topic read ddnn/+/logits/+"
@@ -111,14 +112,14 @@ done
   echo "user driver"
   echo "topic write ddnn/+/tick"
   echo "topic read ddnn/+/answers"
-  echo "topic read ddnn/+/logits/+"
-  echo "topic read ddnn/+/features/+"
   echo "topic read ddnn/+/stats/aggregator"
+  echo "topic read ddnn/+/stats/device/+"
 } > "$work/acl"
 chmod 644 "$work"/*
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-cat > "$work/mosquitto.conf" << CONF
+# A free loopback port: try random ones until a broker starts and answers there.
+start_broker() {
+  cat > "$work/mosquitto.conf" << CONF
 listener $port 127.0.0.1
 cafile $work/ca.crt
 certfile $work/server.crt
@@ -131,13 +132,24 @@ log_dest none
 max_queued_messages 100000
 set_tcp_nodelay true
 CONF
-mosquitto -c "$work/mosquitto.conf" &
-broker_pid=$!
-for _ in $(seq 100); do
-  mosquitto_pub -h 127.0.0.1 -p "$port" --cafile "$work/ca.crt" -u driver -P "${password[driver]}" \
-    -t ddnn/ping/tick -n 2> /dev/null && break
-  sleep 0.1
+  mosquitto -c "$work/mosquitto.conf" &
+  broker_pid=$!
+  for _ in $(seq 100); do
+    kill -0 "$broker_pid" 2> /dev/null || return 1  # the port was taken
+    mosquitto_pub -h 127.0.0.1 -p "$port" --cafile "$work/ca.crt" -u driver \
+      -P "${password[driver]}" -t ddnn/ping/tick -n 2> /dev/null && return 0
+    sleep 0.1
+  done
+  return 1
+}
+for attempt in $(seq 20); do
+  port=$((20000 + RANDOM % 40000))
+  (: < "/dev/tcp/127.0.0.1/$port") 2> /dev/null && continue  # in use
+  start_broker && break
+  kill "$broker_pid" 2> /dev/null || true
+  broker_pid=
 done
+[[ -n $broker_pid ]] || { echo "distributed_mnist.sh: could not start mosquitto" >&2; exit 1; }
 
 common=(--model "$model" --broker "127.0.0.1:$port" --cafile "$work/ca.crt")
 start() {  # start USER ROLE ARGS...

@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "check_error.hpp"
 #include "ddnn/graph/random_parameters.hpp"
 #include "ddnn/io/model_id.hpp"
 #include "ddnn/layers/dense.hpp"
@@ -52,28 +53,6 @@ static_assert(rt::answer_payload_bytes<message_model> == 4 + 1 + 1 + 8 + 2 * 4 +
 static_assert(detail::fnv1a_64("") == 0xcbf29ce484222325);
 static_assert(detail::fnv1a_64("a") == 0xaf63dc4c8601ec8c);
 static_assert(detail::fnv1a_64("foobar") == 0x85944171f73967e8);
-
-/// The message of the ddnn::error `action` throws; fails the test when it throws nothing or
-/// anything else.
-template <class Action>
-std::string error_of(Action&& action) {
-  try {
-    action();
-  } catch (const ddnn::error& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    FAIL("not a ddnn::error: " << e.what());
-  }
-  FAIL("no ddnn::error");
-  return {};
-}
-
-#define CHECK_ERROR(action, expected)                       \
-  do {                                                      \
-    const std::string message_ = error_of([&] { action; }); \
-    INFO(message_);                                         \
-    CHECK(message_.find(expected) != std::string::npos);    \
-  } while (0)
 
 rt::envelope header(rt::message_kind kind) {
   return {.kind = kind, .node = 3, .model = envelope_model, .sample = 1234, .attempt = 2};

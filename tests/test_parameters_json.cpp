@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "check_error.hpp"
 #include "child_process.hpp"
 #include "ddnn/io/json_codec.hpp"
 #include "ddnn/io/parameters_json.hpp"
@@ -21,28 +22,6 @@ using namespace ddnn;
 using nlohmann::json;
 
 namespace {
-
-/// The message of the ddnn::error `action` throws; fails the test when it throws nothing or
-/// anything else.
-template <class Action>
-std::string error_of(Action&& action) {
-  try {
-    action();
-  } catch (const ddnn::error& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    FAIL("not a ddnn::error: " << e.what());
-  }
-  FAIL("no ddnn::error");
-  return {};
-}
-
-#define CHECK_ERROR(action, expected)                       \
-  do {                                                      \
-    const std::string message_ = error_of([&] { action; }); \
-    INFO(message_);                                         \
-    CHECK(message_.find(expected) != std::string::npos);    \
-  } while (0)
 
 std::vector<float> special_floats() {
   constexpr auto lim = std::numeric_limits<float>{};

@@ -13,6 +13,7 @@
 // Common options: --model FILE (default results/mnist_ddnn.model.json), --broker HOST:PORT,
 // --username U --password P, --cafile F [--cert F --key F], --data DIR (MNIST).
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -21,9 +22,11 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <numeric>
 #include <optional>
 #include <random>
 #include <string>
@@ -197,8 +200,8 @@ class Driver final : public Node {
       : o_(o), topics_(std::move(topics)), model_(model) {}
 
   [[nodiscard]] std::vector<std::string> subscriptions() const override {
-    return {topics_.answers(), topics_.all("logits"), topics_.all("features"),
-            topics_.prefix + "/stats/aggregator"};
+    return {topics_.answers(), topics_.prefix + "/stats/aggregator",
+            topics_.prefix + "/stats/device/+"};
   }
   void start(clock_time now, Publisher&) override { started_ = now; }
   void on_message(const received_message& m, clock_time now, Publisher&) override {
@@ -215,8 +218,8 @@ class Driver final : public Node {
       }
     } else if (m.topic == topics_.prefix + "/stats/aggregator") {
       if (auto c = decode_counters(m.payload)) aggregator_ = *c;
-    } else {
-      device_bytes_ += m.payload.size();
+    } else if (auto d = topics_.node_of(m.topic, "stats/device", Graph::devices)) {
+      if (m.payload.size() == 8) device_bytes_[*d] = runtime::detail::load_le(m.payload.data(), 8);
     }
   }
   clock_time on_time(clock_time now, Publisher& out) override {
@@ -248,7 +251,8 @@ class Driver final : public Node {
   clock_time started_{}, last_answer_{}, last_tick_{};
   std::vector<clock_time> ticked_;
   std::map<std::uint64_t, Got> answers_;
-  std::uint64_t device_bytes_ = 0, duplicates_ = 0, malformed_ = 0, foreign_ = 0;
+  std::array<std::uint64_t, Graph::devices> device_bytes_{};  ///< as each device last reported
+  std::uint64_t duplicates_ = 0, malformed_ = 0, foreign_ = 0;
   Counters aggregator_;
 
  private:
@@ -325,7 +329,10 @@ int run_driver(const Options& o, const Graph& g, std::uint64_t model, MqttTransp
       {"local_p99_ms", percentile(local_ms, 0.99)},
       {"cloud_p50_ms", percentile(cloud_ms, 0.5)},
       {"cloud_p99_ms", percentile(cloud_ms, 0.99)},
-      {"wire_bytes_per_device_per_sample", double(driver.device_bytes_) / per},
+      {"wire_bytes_per_device_per_sample",
+       double(std::accumulate(driver.device_bytes_.begin(), driver.device_bytes_.end(),
+                              std::uint64_t{0})) /
+           per},
       {"accounted_bytes_per_device_per_sample", double(accounted) / per},
       {"offered_rate", o.rate},
       {"window", o.window}};
@@ -335,6 +342,43 @@ int run_driver(const Options& o, const Graph& g, std::uint64_t model, MqttTransp
     io::write_file_atomically(o.results, r.dump(2) + "\n");
   }
   return answered == n && mismatches == 0 ? 0 : 1;
+}
+
+/// Runs `inner` and publishes what `report` says, retained on `topic`, every half second (and
+/// when asked at the end): the driver's report reads the aggregator's counters and the devices'
+/// bytes there.
+class Reporting final : public Node {
+ public:
+  Reporting(Node& inner, std::string topic, std::function<std::vector<std::uint8_t>()> report)
+      : inner_(inner), topic_(std::move(topic)), report_(std::move(report)) {}
+  [[nodiscard]] std::vector<std::string> subscriptions() const override {
+    return inner_.subscriptions();
+  }
+  [[nodiscard]] std::optional<last_will> will() const override { return inner_.will(); }
+  void start(clock_time now, Publisher& out) override { inner_.start(now, out); }
+  void on_message(const received_message& m, clock_time now, Publisher& out) override {
+    inner_.on_message(m, now, out);
+  }
+  clock_time on_time(clock_time now, Publisher& out) override {
+    if (now >= next_) {
+      report(out);
+      next_ = now + 500ms;
+    }
+    return std::min(inner_.on_time(now, out), next_);
+  }
+  void report(Publisher& out) { out.publish(message_to(topic_, report_(), true)); }
+
+ private:
+  Node& inner_;
+  std::string topic_;
+  std::function<std::vector<std::uint8_t>()> report_;
+  clock_time next_{};
+};
+
+std::vector<std::uint8_t> encode_u64(std::uint64_t v) {
+  std::vector<std::uint8_t> out(8);
+  for (int b = 0; b < 8; ++b) out[b] = std::uint8_t(v >> (8 * b));
+  return out;
 }
 
 int run(const Options& o) {
@@ -365,7 +409,10 @@ int run(const Options& o) {
                          });
     m.will = device.will();
     MqttTransport t(m);
-    run_node(t, device, stop_requested);
+    Reporting reporting(device, topics.prefix + "/stats/device/" + std::to_string(o.node),
+                        [&] { return encode_u64(device.sent_bytes()); });
+    run_node(t, reporting, stop_requested);
+    reporting.report(t);
     // Leaving on purpose: say so (a clean disconnect does not send the Will).
     t.publish(message_to(topics.status("device", o.node),
                          status_message(model, o.node, node_state::offline, o.incarnation), true));
@@ -377,26 +424,10 @@ int run(const Options& o) {
     a.node = o.node;
     LocalAggregator<Graph> aggregator(g, model, topics, a);
     MqttTransport t(m);
-    // Its counters, every half second, for the driver's report.
-    struct Reporting final : Node {
-      LocalAggregator<Graph>& inner;
-      std::string topic;
-      clock_time next{};
-      Reporting(LocalAggregator<Graph>& a, std::string t) : inner(a), topic(std::move(t)) {}
-      std::vector<std::string> subscriptions() const override { return inner.subscriptions(); }
-      void on_message(const received_message& msg, clock_time now, Publisher& out) override {
-        inner.on_message(msg, now, out);
-      }
-      clock_time on_time(clock_time now, Publisher& out) override {
-        if (now >= next) {
-          out.publish(message_to(topic, encode_counters(inner.counters()), true));
-          next = now + 500ms;
-        }
-        return std::min(inner.on_time(now, out), next);
-      }
-    } reporting(aggregator, topics.prefix + "/stats/aggregator");
+    Reporting reporting(aggregator, topics.prefix + "/stats/aggregator",
+                        [&] { return encode_counters(aggregator.counters()); });
     run_node(t, reporting, stop_requested);
-    t.publish(message_to(reporting.topic, encode_counters(aggregator.counters()), true));
+    reporting.report(t);
     t.flush(t.now() + 2s);
     return 0;
   }

@@ -93,8 +93,9 @@ class Device final : public Node {
   void sense(std::uint64_t sample, const input_type& input, Publisher& out) {
     auto step = graph_.step_device(index_, input);
     if constexpr (has_exit) {
-      out.publish(message_to(topics_.logits(index_), seal(header(message_kind::logits, sample, 0),
-                                                          encode_logits(step.logits))));
+      send(message_to(topics_.logits(index_),
+                      seal(header(message_kind::logits, sample, 0), encode_logits(step.logits))),
+           out);
       Entry& e = cache_[next_++ % cache_.size()];
       e.sample = sample;
       e.features = std::move(step.features);
@@ -132,6 +133,9 @@ class Device final : public Node {
 
   [[nodiscard]] const Counters& counters() const noexcept { return counters_; }
   [[nodiscard]] std::size_t index() const noexcept { return index_; }
+  /// Bytes of the logits and feature-map messages it published (envelopes included): what it
+  /// put on the wire for the DDNN.
+  [[nodiscard]] std::uint64_t sent_bytes() const noexcept { return sent_bytes_; }
 
  private:
   struct Entry {
@@ -148,11 +152,15 @@ class Device final : public Node {
             .sample = sample,
             .attempt = attempt};
   }
+  void send(outgoing_message m, Publisher& out) {
+    sent_bytes_ += m.payload.size();
+    out.publish(std::move(m));
+  }
   void send_features(std::uint64_t sample, std::uint16_t attempt, const features_t<Graph>& features,
                      Publisher& out) {
-    out.publish(message_to(
-        topics_.features(index_),
-        seal(header(message_kind::features, sample, attempt), encode_features(features))));
+    send(message_to(topics_.features(index_), seal(header(message_kind::features, sample, attempt),
+                                                   encode_features(features))),
+         out);
   }
 
   const Graph& graph_;
@@ -164,6 +172,7 @@ class Device final : public Node {
   std::vector<Entry> cache_;
   std::size_t next_ = 0;
   Counters counters_;
+  std::uint64_t sent_bytes_ = 0;
 };
 
 }  // namespace runtime

@@ -1,0 +1,159 @@
+// How an MqttTransport configures libmosquitto (MQTT v5, TLS, credentials, Will, reconnect
+// delays), connects (waiting for the broker's CONNACK, with its refusal as a clear error) and
+// disconnects cleanly. Included by mqtt_transport.hpp, after the class.
+#pragma once
+#include "ddnn/runtime/mqtt_transport.hpp"
+
+DDNN_BEGIN_NAMESPACE
+namespace runtime {
+
+inline void MqttTransport::configure() {
+  const auto check = [](int rc, const char* what) {
+    if (rc != MOSQ_ERR_SUCCESS)
+      ddnn::detail::fail(std::string("MQTT: ") + what + ": " + detail::mosquitto_error_text(rc));
+  };
+  check(mosquitto_int_option(mosq_, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5),
+        "selecting MQTT v5");
+  // Runtime messages are small and latency-bound: no Nagle delay.
+  check(mosquitto_int_option(mosq_, MOSQ_OPT_TCP_NODELAY, 1), "setting TCP_NODELAY");
+  check(mosquitto_reconnect_delay_set(mosq_, unsigned(options_.reconnect_delay.count()),
+                                      unsigned(options_.reconnect_delay_max.count()), true),
+        "setting the reconnect delay");
+
+  mosquitto_connect_v5_callback_set(
+      mosq_, [](mosquitto*, void* self, int reason, int, const mosquitto_property*) {
+        static_cast<MqttTransport*>(self)->on_connect(reason);
+      });
+  mosquitto_disconnect_v5_callback_set(
+      mosq_, [](mosquitto*, void* self, int rc, const mosquitto_property*) {
+        static_cast<MqttTransport*>(self)->on_disconnect(rc);
+      });
+  mosquitto_message_v5_callback_set(
+      mosq_, [](mosquitto*, void* self, const mosquitto_message* message,
+                const mosquitto_property* properties) {
+        if (message != nullptr) static_cast<MqttTransport*>(self)->on_message(*message, properties);
+      });
+  mosquitto_publish_v5_callback_set(
+      mosq_, [](mosquitto*, void* self, int, int reason, const mosquitto_property*) {
+        static_cast<MqttTransport*>(self)->on_publish(reason);
+      });
+  mosquitto_subscribe_v5_callback_set(mosq_, [](mosquitto*, void* self, int mid, int count,
+                                                const int* granted, const mosquitto_property*) {
+    static_cast<MqttTransport*>(self)->on_subscribe(mid, count, granted);
+  });
+  mosquitto_log_callback_set(mosq_, [](mosquitto*, void* self, int level, const char* text) {
+    static_cast<MqttTransport*>(self)->on_log(level, text);
+  });
+
+  if (!options_.username.empty()) {
+    check(
+        mosquitto_username_pw_set(mosq_, options_.username.c_str(),
+                                  options_.password.empty() ? nullptr : options_.password.c_str()),
+        "setting the user name and password");
+  }
+  if (options_.tls) {
+    const auto& tls = *options_.tls;
+    const auto c_str = [](const std::string& s) { return s.empty() ? nullptr : s.c_str(); };
+    const int rc = mosquitto_tls_set(mosq_, tls.ca_file.c_str(), nullptr, c_str(tls.cert_file),
+                                     c_str(tls.key_file), nullptr);
+    if (rc != MOSQ_ERR_SUCCESS)
+      ddnn::detail::fail("MQTT: TLS setup failed (" + detail::mosquitto_error_text(rc) +
+                         "): check that the files exist and are readable: ca_file '" + tls.ca_file +
+                         "', cert_file '" + tls.cert_file + "', key_file '" + tls.key_file + "'");
+  }
+  if (options_.will) {
+    const auto& will = *options_.will;
+    ddnn::detail::require(will.payload.size() <= MQTT_MAX_PAYLOAD,
+                          "MQTT: Last Will payload too large");
+    check(mosquitto_will_set_v5(mosq_, will.topic.c_str(), int(will.payload.size()),
+                                will.payload.data(), 1, will.retain, nullptr),
+          "setting the Last Will");
+  }
+}
+
+inline void MqttTransport::connect_and_wait() {
+  detail::mosquitto_properties properties;
+  if (options_.session_expiry.count() > 0) {
+    const int rc = mosquitto_property_add_int32(&properties.list, MQTT_PROP_SESSION_EXPIRY_INTERVAL,
+                                                std::uint32_t(options_.session_expiry.count()));
+    if (rc != MOSQ_ERR_SUCCESS)
+      ddnn::detail::fail("MQTT: session expiry property: " + detail::mosquitto_error_text(rc));
+  }
+  const auto deadline = steady::now() + options_.connect_timeout;
+  // The TCP connect (and TLS handshake) itself blocks: at once for a refused port, up to the
+  // system's connect timeout for an unreachable host.
+  const int rc =
+      mosquitto_connect_bind_v5(mosq_, options_.host.c_str(), options_.port,
+                                int(options_.keepalive.count()), nullptr, properties.list);
+  if (rc != MOSQ_ERR_SUCCESS) {
+    const std::string text = detail::mosquitto_error_text(rc);
+    // Only a system error (refused, unreachable) is retried by the network thread; anything else
+    // (an unknown host, a TLS failure) is final.
+    std::string error;
+    {
+      const std::lock_guard lock(mutex_);
+      if (rc == MOSQ_ERR_ERRNO) last_error_ = text;
+      error = last_error_;
+    }
+    if (rc != MOSQ_ERR_ERRNO)
+      ddnn::detail::fail("MQTT: cannot connect to " + where() + ": " + text +
+                         (error.empty() ? "" : " (" + error + ")"));
+  }
+  const int loop = mosquitto_loop_start(mosq_);
+  if (loop != MOSQ_ERR_SUCCESS)
+    ddnn::detail::fail("MQTT: cannot start the network thread: " +
+                       detail::mosquitto_error_text(loop));
+  loop_started_ = true;
+
+  std::unique_lock lock(mutex_);
+  changed_.wait_until(lock, deadline, [&] { return connected_ || closed_; });
+  if (connected_) return;
+  if (closed_)
+    ddnn::detail::fail("MQTT: no connection to the broker at " + where() + ": " + closed_reason_);
+  ddnn::detail::fail(
+      "MQTT: no connection to the broker at " + where() + " within " +
+      std::to_string(options_.connect_timeout.count()) + " ms" +
+      (last_error_.empty() ? std::string(" (no answer)") : " (" + last_error_ + ")"));
+}
+
+inline void MqttTransport::shutdown() noexcept {
+  if (mosq_ == nullptr) return;
+  closing_ = true;
+  // A clean DISCONNECT: the broker discards the Will (see the file comment).
+  mosquitto_disconnect_v5(mosq_, MQTT_RC_NORMAL_DISCONNECTION, nullptr);
+  if (loop_started_) {
+    // A reconnection attempt running on the network thread at this moment can overwrite the
+    // "disconnected" state just set (libmosquitto 2.0 sets "connecting" when the attempt fails),
+    // and the thread would then never end and mosquitto_loop_stop() never return: repeat the
+    // request until the thread has ended. (Forcing it with pthread_cancel could unwind through
+    // our callbacks.)
+    std::mutex nudge_mutex;
+    std::condition_variable nudge_wake;
+    bool stopped = false;
+    std::thread nudger;
+    try {
+      nudger = std::thread([&] {
+        std::unique_lock lock(nudge_mutex);
+        while (!nudge_wake.wait_for(lock, std::chrono::milliseconds(100), [&] { return stopped; }))
+          mosquitto_disconnect_v5(mosq_, MQTT_RC_NORMAL_DISCONNECTION, nullptr);
+      });
+    } catch (...) {
+      // No thread to spare: rely on the first request.
+    }
+    mosquitto_loop_stop(mosq_, false);
+    {
+      const std::lock_guard lock(nudge_mutex);
+      stopped = true;
+    }
+    nudge_wake.notify_all();
+    if (nudger.joinable()) nudger.join();
+  }
+  mosquitto_destroy(mosq_);
+  mosq_ = nullptr;
+  const std::lock_guard lock(mutex_);
+  connected_ = false;
+  closed_ = true;
+}
+
+}  // namespace runtime
+DDNN_END_NAMESPACE
