@@ -75,6 +75,7 @@ inline std::string graph_case(const std::string& family, const std::string& topo
 void register_binary_cases();
 /// Registers json_parse/small_objects/<size> and json_parse/model_file (io_cases.cpp).
 void register_io_cases(bool quick);
+void register_runtime_cases(bool quick);
 /// Registers the ddnn_sample, ddnn_batch, ddnn_layers and ddnn_overhead cases; `quick`: a few
 /// fixed iterations each.
 void register_graph_cases(bool quick);
