@@ -38,6 +38,14 @@ class Presence {
     return Presence(first >= 64 ? 0 : (bits_ >> first) & all(n).bits_);
   }
   [[nodiscard]] constexpr std::uint64_t bits() const noexcept { return bits_; }
+  /// Whether every device present in `other` is present here.
+  [[nodiscard]] constexpr bool includes(Presence other) const noexcept {
+    return (other.bits_ & ~bits_) == 0;
+  }
+  /// The devices present in both.
+  [[nodiscard]] friend constexpr Presence operator&(Presence a, Presence b) noexcept {
+    return Presence(a.bits_ & b.bits_);
+  }
   /// Throws ddnn::error when a device at or beyond n is marked present.
   void check_within(std::size_t n) const {
     if (bits_ & ~all(n).bits_)

@@ -60,18 +60,18 @@ class BuiltTier {
   double threshold = 0.0;  ///< the exit's (tiers with an exit)
 
   /// Node n on `input`: its section, then its exit head into `logits` when the tier has one.
-  template <class Input, class Logits>
-  void run(std::size_t n, const Input& input, output_type& features, Logits& logits) const {
+  template <class Input>
+  void run(std::size_t n, const Input& input, output_type& features, logits_type* logits) const {
     features = sections_[n](input);
-    if constexpr (Tier::has_exit) heads_[n].forward(features, logits);
+    if constexpr (Tier::has_exit) heads_[n].forward(features, *logits);
   }
 
   /// Node n on its children's feature maps (children n*k .. n*k+k-1 of the tier below, those in
   /// `present`), aggregated by the tier's feature aggregator; false (nothing written) when none
   /// of them is present.
-  template <class BelowFeatures, std::size_t BelowNodes, class Logits>
+  template <class BelowFeatures, std::size_t BelowNodes>
   bool run_children(std::size_t n, std::span<const BelowFeatures, BelowNodes> below,
-                    Presence present, output_type& features, Logits& logits) const {
+                    Presence present, output_type& features, logits_type* logits) const {
     constexpr std::size_t k = Tier::children;
     const Presence group = present.slice(n * k, k);
     if (group.none(k)) return false;

@@ -111,7 +111,7 @@ class DDNN {
   [[nodiscard]] node_step_type<0> step_device(std::size_t d, const input_type& input) const {
     require_node<0>(d);
     node_step_type<0> s;
-    run_device(d, input, s.features, s.logits);
+    std::get<0>(runtime_).run(d, input, s.features, &s.logits);
     return s;
   }
 
@@ -125,7 +125,7 @@ class DDNN {
     require_node<T>(n);
     below.present.check_within(tier<T - 1>::nodes);
     node_step_type<T> s;
-    if (!run_node<T>(n, below, s.features, s.logits)) return std::nullopt;
+    if (!run_node<T>(n, below, s.features, &s.logits)) return std::nullopt;
     return s;
   }
 
@@ -138,7 +138,7 @@ class DDNN {
     arrived.check_within(tier<T>::nodes);
     if (arrived.none(tier<T>::nodes)) detail::fail("decide: no node's logits arrived");
     ExitDecision<classes> d;
-    decide_into<T>(logits, arrived, d);
+    std::get<T>(runtime_).decide(logits, arrived, d);
     return d;
   }
 
@@ -166,10 +166,7 @@ class DDNN {
     s.message.present = present;
     for (std::size_t d = 0; d < devices; ++d) {
       if (!present[d]) continue;
-      if constexpr (tier<0>::has_exit)
-        run_device(d, inputs[d], s.message.features[d], s.message.logits[d]);
-      else
-        run_device(d, inputs[d], s.message.features[d], unused_logits_);
+      std::get<0>(runtime_).run(d, inputs[d], s.message.features[d], logits_slot<0>(s.message, d));
     }
     finish_step<0>(s);
     return s;
@@ -182,12 +179,8 @@ class DDNN {
     below.present.check_within(tier<T - 1>::nodes);
     step_type<T> s;
     for (std::size_t n = 0; n < tier<T>::nodes; ++n) {
-      bool ran = false;
-      if constexpr (tier<T>::has_exit)
-        ran = run_node<T>(n, below, s.message.features[n], s.message.logits[n]);
-      else
-        ran = run_node<T>(n, below, s.message.features[n], unused_logits_);
-      if (ran) s.message.present.set(n);
+      if (run_node<T>(n, below, s.message.features[n], logits_slot<T>(s.message, n)))
+        s.message.present.set(n);
     }
     finish_step<T>(s);
     return s;
@@ -254,30 +247,24 @@ class DDNN {
                    " nodes, there is no node " + std::to_string(n));
   }
 
-  // A node without an exit head writes its (absent) logits here: never read.
-  static inline thread_local Tensor<float, Vector<1>> unused_logits_;
-
-  template <class Logits>
-  void run_device(std::size_t d, const input_type& input, typename tier<0>::output_type& features,
-                  Logits& logits) const {
-    std::get<0>(runtime_).run(d, input, features, logits);
+  // Where node n's exit-head logits go in tier T's message; none when the tier has no exit.
+  template <std::size_t T>
+  static node_logits_type<T>* logits_slot(message_type<T>& m, std::size_t n) noexcept {
+    if constexpr (tier<T>::has_exit)
+      return &m.logits[n];
+    else
+      return nullptr;
   }
 
   // Node n of tier T from the message below; false (nothing written) when none of its children
   // is present.
-  template <std::size_t T, class Logits>
+  template <std::size_t T>
   bool run_node(std::size_t n, const message_type<T - 1>& below,
-                typename tier<T>::output_type& features, Logits& logits) const {
+                typename tier<T>::output_type& features, node_logits_type<T>* logits) const {
     using Below = typename tier<T - 1>::output_type;
     return std::get<T>(runtime_).run_children(
         n, std::span<const Below, tier<T - 1>::nodes>(below.features), below.present, features,
         logits);
-  }
-
-  template <std::size_t T>
-  void decide_into(const std::array<node_logits_type<T>, tier<T>::nodes>& logits, Presence present,
-                   ExitDecision<classes>& d) const {
-    std::get<T>(runtime_).decide(logits, present, d);
   }
 
   // Fills the decision of a step from its nodes' logits (exit tiers) or output (cloud).
@@ -292,7 +279,7 @@ class DDNN {
       const ExitVerdict v = final_verdict<Criterion>(s.decision.logits.values());
       s.decision.predicted = v.predicted, s.decision.measure = v.measure, s.decision.exits = true;
     } else if constexpr (Tier::has_exit) {
-      decide_into<T>(s.message.logits, s.message.present, s.decision);
+      std::get<T>(runtime_).decide(s.message.logits, s.message.present, s.decision);
     }
   }
 

@@ -167,16 +167,12 @@ class LocalAggregator final : public Node {
     if (s.state == node_state::offline && s.incarnation != incarnation_[d] && incarnation_[d] != 0)
       return void(++counters_.stale);  // offline for a life it never announced
     incarnation_[d] = s.incarnation;
-    if (s.state == node_state::online)
-      alive_.set(d);
-    else
-      alive_ = Presence(alive_.bits() & ~(std::uint64_t{1} << d));
+    alive_.set(d, s.state == node_state::online);
     // Samples waiting only for the device that left can go on now: on_time sees them due.
     for (auto& [sample, smp] : samples_) {
-      if (smp.phase == Phase::logits && covers(smp.logits_arrived, alive_))
+      if (smp.phase == Phase::logits && smp.logits_arrived.includes(alive_))
         smp.deadline = clock_time::min();
-      if (smp.phase == Phase::features &&
-          covers(smp.features_arrived, Presence(smp.requested.bits() & alive_.bits())))
+      if (smp.phase == Phase::features && smp.features_arrived.includes(smp.requested & alive_))
         smp.deadline = clock_time::min();
     }
   }
@@ -199,7 +195,7 @@ class LocalAggregator final : public Node {
       if (s->phase != Phase::logits || s->logits_arrived[d]) return void(++counters_.duplicates);
       s->logits[d] = logits;
       s->logits_arrived.set(d);
-      if (covers(s->logits_arrived, alive_)) decide_locally(o.header.sample, *s, now, out);
+      if (s->logits_arrived.includes(alive_)) decide_locally(o.header.sample, *s, now, out);
     }
   }
 
@@ -223,8 +219,7 @@ class LocalAggregator final : public Node {
     if (s->phase != Phase::features || s->features_arrived[d]) return void(++counters_.duplicates);
     s->nodes[d].features = std::move(features);
     s->features_arrived.set(d);
-    if (covers(s->features_arrived, Presence(s->requested.bits() & alive_.bits())))
-      send_up(o.header.sample, *s, now, out);
+    if (s->features_arrived.includes(s->requested & alive_)) send_up(o.header.sample, *s, now, out);
   }
 
   void on_reply(const opened& o, Publisher& out) {
@@ -337,9 +332,6 @@ class LocalAggregator final : public Node {
     }
   }
 
-  [[nodiscard]] static bool covers(Presence have, Presence want) noexcept {
-    return (want.bits() & ~have.bits()) == 0;
-  }
   [[nodiscard]] envelope header(message_kind kind, std::uint64_t sample,
                                 std::uint16_t attempt) const {
     return {.kind = kind,

@@ -2,7 +2,7 @@
 // Each fault scenario of the tests checks these next to "every sample answered exactly once".
 #pragma once
 #include <cstdint>
-#include <cstring>
+#include <optional>
 #include <span>
 
 #include "ddnn/core/config.hpp"
@@ -30,10 +30,8 @@ struct Counters {
 /// header for another model, malformed otherwise.
 inline void count_rejected(Counters& c, std::span<const std::uint8_t> bytes,
                            std::uint64_t model) noexcept {
-  const bool foreign = bytes.size() >= envelope_bytes &&
-                       std::memcmp(bytes.data(), "DDNE", 4) == 0 &&
-                       detail::load_le(bytes.data() + 8, 8) != model;
-  ++(foreign ? c.foreign : c.malformed);
+  const std::optional<std::uint64_t> named = model_of(bytes);
+  ++(named && *named != model ? c.foreign : c.malformed);
 }
 
 }  // namespace runtime

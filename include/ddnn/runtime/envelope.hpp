@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -124,6 +125,15 @@ inline std::string model_id_hex(std::uint64_t v) {
   detail::store_le(p + 26, payload.size(), 4);
   if (!payload.empty()) std::memcpy(p + envelope_bytes, payload.data(), payload.size());
   return out;
+}
+
+/// The model id an envelope names when its header is at least complete and starts with the
+/// magic, without checking the rest: what tells a message for another model from a malformed one.
+[[nodiscard]] inline std::optional<std::uint64_t> model_of(
+    std::span<const std::uint8_t> bytes) noexcept {
+  if (bytes.size() < envelope_bytes || std::memcmp(bytes.data(), "DDNE", 4) != 0)
+    return std::nullopt;
+  return detail::load_le(bytes.data() + 8, 8);
 }
 
 /// Opens wire bytes: checks magic, version, kind, that the payload length matches the bytes
