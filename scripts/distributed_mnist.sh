@@ -85,36 +85,8 @@ for u in "${users[@]}"; do
   password[$u]="pw-$u-$RANDOM$RANDOM"
   mosquitto_passwd -b "$work/passwd" "$u" "${password[$u]}"
 done
-{
-  for d in 0 1 2 3 4 5; do
-    echo "user device$d"
-    echo "topic write ddnn/+/logits/$d"
-    echo "topic write ddnn/+/features/$d"
-    echo "topic readwrite ddnn/+/status/device/$d"
-    echo "topic read ddnn/+/request/$d"
-    echo "topic read ddnn/+/tick"
-    echo "topic write ddnn/+/stats/device/$d"
-  done
-  echo "user aggregator"
-  echo "topic read ddnn/+/logits/+"
-  echo "topic read ddnn/+/features/+"
-  echo "topic read ddnn/+/status/device/+"
-  echo "topic read ddnn/+/reply/0"
-  echo "topic write ddnn/+/request/+"
-  echo "topic write ddnn/+/tier/1"
-  echo "topic write ddnn/+/answers"
-  echo "topic readwrite ddnn/+/stats/aggregator"
-  for w in 0 1; do
-    echo "user worker$w"
-    echo "topic read ddnn/+/tier/1"
-    echo "topic write ddnn/+/reply/+"
-  done
-  echo "user driver"
-  echo "topic write ddnn/+/tick"
-  echo "topic read ddnn/+/answers"
-  echo "topic read ddnn/+/stats/aggregator"
-  echo "topic read ddnn/+/stats/device/+"
-} > "$work/acl"
+# The access rules come from the library (runtime/access_rules.hpp), for this model only.
+"$node" --role access-rules --model "$model" --workers 2 > "$work/acl"
 chmod 644 "$work"/*
 
 # A free loopback port: try random ones until a broker starts and answers there.

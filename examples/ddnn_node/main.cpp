@@ -9,6 +9,9 @@
 //   ddnn_node --role worker --node W      a cloud worker (several share the work)
 //   ddnn_node --role driver --samples N   streams N test samples, collects the answers, replays
 //                                         each on the in-process graph and writes a report
+//   ddnn_node --role access-rules --workers W   prints the broker's access rules (mosquitto
+//                                         acl_file) for this model's 6 devices, W workers,
+//                                         an aggregator and a driver
 //
 // Common options: --model FILE (default results/mnist_ddnn.model.json), --broker HOST:PORT,
 // --username U --password P, --cafile F [--cert F --key F], --data DIR (MNIST).
@@ -37,6 +40,7 @@
 #include "ddnn/io/mnist.hpp"
 #include "ddnn/io/model_file.hpp"
 #include "ddnn/io/model_id.hpp"
+#include "ddnn/runtime/access_rules.hpp"
 #include "ddnn/runtime/aggregator.hpp"
 #include "ddnn/runtime/device.hpp"
 #include "ddnn/runtime/mqtt_transport.hpp"
@@ -70,13 +74,15 @@ struct Options {
   double rate = 0.0;        ///< ticks per second; 0: as fast as a window of `window` allows
   std::size_t window = 64;  ///< driver: samples ticked but not answered, at most
   std::uint64_t incarnation = 0;
+  std::size_t workers = 2;  ///< access-rules: how many workers the rules name
   AggregatorOptions aggregator;
 };
 
 [[noreturn]] void usage(const std::string& error) {
   std::cerr
       << "ddnn_node: " << error
-      << "\nusage: ddnn_node --role device|aggregator|worker|driver [--node N] [--model FILE]"
+      << "\nusage: ddnn_node --role device|aggregator|worker|driver|access-rules [--node N]"
+         " [--model FILE] [--workers W]"
          "\n  [--broker HOST:PORT] [--username U --password P] [--cafile F [--cert F --key F]]"
          "\n  [--data DIR] [--samples N] [--rate R] [--window W] [--results FILE]"
          "\n  [--incarnation I] [--logits-ms MS] [--features-ms MS] [--answer-ms MS]"
@@ -144,6 +150,8 @@ Options parse(int argc, char** argv) {
       o.window = std::max<std::uint64_t>(1, number(i));
     else if (a == "--incarnation")
       o.incarnation = number(i);
+    else if (a == "--workers")
+      o.workers = number(i);
     else if (a == "--logits-ms")
       o.aggregator.logits_deadline = std::chrono::milliseconds(number(i));
     else if (a == "--features-ms")
@@ -200,8 +208,7 @@ class Driver final : public Node {
       : o_(o), topics_(std::move(topics)), model_(model) {}
 
   [[nodiscard]] std::vector<std::string> subscriptions() const override {
-    return {topics_.answers(), topics_.prefix + "/stats/aggregator",
-            topics_.prefix + "/stats/device/+"};
+    return {topics_.answers(), topics_.stats("aggregator"), topics_.stats("device") + "/+"};
   }
   void start(clock_time now, Publisher&) override { started_ = now; }
   void on_message(const received_message& m, clock_time now, Publisher&) override {
@@ -216,7 +223,7 @@ class Driver final : public Node {
       } catch (const error&) {
         ++malformed_;
       }
-    } else if (m.topic == topics_.prefix + "/stats/aggregator") {
+    } else if (m.topic == topics_.stats("aggregator")) {
       if (auto c = decode_counters(m.payload)) aggregator_ = *c;
     } else if (auto d = topics_.node_of(m.topic, "stats/device", Graph::devices)) {
       if (m.payload.size() == 8) device_bytes_[*d] = runtime::detail::load_le(m.payload.data(), 8);
@@ -391,6 +398,11 @@ int run(const Options& o) {
   const Graph g = load_model<Graph>(o.model);
   const std::uint64_t model = model_id(g);
   const Topics topics = Topics::for_model(model);
+  if (o.role == "access-rules") {
+    std::cout << mosquitto_acl(
+        {.devices = Graph::devices, .workers = o.workers, .tiers = Graph::tier_count}, topics);
+    return 0;
+  }
   MqttOptions m = o.mqtt;
   m.client_id = client_id(o);
   if (o.role == "driver") {
@@ -409,7 +421,7 @@ int run(const Options& o) {
                          });
     m.will = device.will();
     MqttTransport t(m);
-    Reporting reporting(device, topics.prefix + "/stats/device/" + std::to_string(o.node),
+    Reporting reporting(device, topics.stats("device", o.node),
                         [&] { return encode_u64(device.sent_bytes()); });
     run_node(t, reporting, stop_requested);
     reporting.report(t);
@@ -424,7 +436,7 @@ int run(const Options& o) {
     a.node = o.node;
     LocalAggregator<Graph> aggregator(g, model, topics, a);
     MqttTransport t(m);
-    Reporting reporting(aggregator, topics.prefix + "/stats/aggregator",
+    Reporting reporting(aggregator, topics.stats("aggregator"),
                         [&] { return encode_counters(aggregator.counters()); });
     run_node(t, reporting, stop_requested);
     reporting.report(t);

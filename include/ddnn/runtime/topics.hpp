@@ -10,6 +10,7 @@
 //   <p>/tier/<t>            an assembled tier message for tier t's workers (shared group)
 //   <p>/reply/<a>           a worker's answer for aggregator a (the request's response topic)
 //   <p>/answers             final answers, one per sample
+//   <p>/stats/<role>[/<n>]  retained counters a node reports when it stops (the demo's report)
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -47,6 +48,13 @@ struct Topics {
   }
   [[nodiscard]] std::string reply(std::size_t aggregator) const { return per("reply", aggregator); }
   [[nodiscard]] std::string answers() const { return prefix + "/answers"; }
+  /// Where a node reports its counters: "<p>/stats/aggregator", "<p>/stats/device/3".
+  [[nodiscard]] std::string stats(std::string_view role) const {
+    return prefix + "/stats/" + std::string(role);
+  }
+  [[nodiscard]] std::string stats(std::string_view role, std::size_t node) const {
+    return stats(role) + "/" + std::to_string(node);
+  }
   [[nodiscard]] std::string all(std::string_view kind) const {
     return prefix + "/" + std::string(kind) + "/+";
   }
