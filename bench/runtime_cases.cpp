@@ -79,7 +79,7 @@ struct Deployment {
   void run_batch() {
     for (std::size_t i = 0; i < batch; ++i) {
       network.run_until(network.now() + std::chrono::microseconds(100));
-      network.publish(runtime::message_to(topics.tick(), runtime::encode_tick(next++)));
+      network.publish(runtime::message_to(topics.tick(), runtime::encode_tick({next++, 0})));
     }
     network.run_until_idle(network.now() + std::chrono::seconds(10));
   }

@@ -7,15 +7,18 @@
 # results/distributed_mnist.json.
 #
 #   scripts/distributed_mnist.sh [--samples N] [--rate R] [--model FILE] [--random-model]
-#                                [--faults] [--build DIR] [--results FILE]
+#                                [--faults] [--restart-broker] [--build DIR] [--results FILE]
 #
 # --rate R offers R samples per second (default 0: as fast as a window of 64 samples allows).
 # --faults kills device 2 with SIGKILL, stops device 4 with SIGSTOP for a second and kills cloud
-# worker 0 with SIGKILL, mid-stream. --random-model runs a model with random parameters (no
+# worker 0 with SIGKILL, mid-stream; the report says how long after the kill the aggregator
+# stopped waiting for device 2. --restart-broker kills the broker (SIGKILL, a crash) mid-stream
+# and starts it again half a second later on the same port: the nodes reconnect, and the driver
+# ticks again what it got no answer for. --random-model runs a model with random parameters (no
 # training needed; accuracy is then meaningless, everything else is measured).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-samples=10000 rate=0 model=results/mnist_ddnn.model.json random_model=0 faults=0
+samples=10000 rate=0 model=results/mnist_ddnn.model.json random_model=0 faults=0 restart_broker=0
 build=build-distributed results=results/distributed_mnist.json
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -24,6 +27,7 @@ while [[ $# -gt 0 ]]; do
     --model) model=$2; shift 2 ;;
     --random-model) random_model=1; shift ;;
     --faults) faults=1; shift ;;
+    --restart-broker) restart_broker=1; shift ;;
     --build) build=$2; shift 2 ;;
     --results) results=$2; shift 2 ;;
     *) echo "distributed_mnist.sh: unknown option $1" >&2; exit 2 ;;
@@ -136,14 +140,25 @@ start worker0 --role worker --node 0
 start worker1 --role worker --node 1
 sleep 1  # every node connected and subscribed
 
+mkdir -p "$(dirname "$results")"
+"$node" --role driver "${common[@]}" --username driver --password "${password[driver]}" \
+  --samples "$samples" --rate "$rate" --results "$results" --fault-log "$work/faults.log" \
+  ${DDNN_DRIVER_ARGS:-} &
+driver_pid=$!
+
 if [[ $faults == 1 ]]; then
   (
-    sleep 2; kill -9 "${pids[2]}"                           # device 2 dies
+    # The kill time comes from bash itself ($EPOCHREALTIME, no process started before the kill).
+    sleep 2; killed=$EPOCHREALTIME; kill -9 "${pids[2]}"     # device 2 dies
+    echo "kill device 2 ${killed/[.,]/}" >> "$work/faults.log"
     sleep 1; kill -STOP "${pids[4]}"; sleep 1; kill -CONT "${pids[4]}"  # device 4 freezes
     sleep 1; kill -9 "${pids[7]}"                           # cloud worker 0 dies
   ) &
 fi
-
-mkdir -p "$(dirname "$results")"
-"$node" --role driver "${common[@]}" --username driver --password "${password[driver]}" \
-  --samples "$samples" --rate "$rate" --results "$results" ${DDNN_DRIVER_ARGS:-}
+if [[ $restart_broker == 1 ]]; then
+  sleep 2
+  kill -9 "$broker_pid"; wait "$broker_pid" 2> /dev/null || true
+  sleep 0.5
+  start_broker || { echo "distributed_mnist.sh: the broker did not restart on port $port" >&2; exit 1; }
+fi
+wait "$driver_pid"

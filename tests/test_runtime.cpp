@@ -78,7 +78,7 @@ struct Deployment {
   }
 
   void tick(std::uint64_t sample) {
-    network.publish(message_to(topics.tick(), encode_tick(sample)));
+    network.publish(message_to(topics.tick(), encode_tick({sample, 0})));
   }
   /// Ticks every sample, one per `period`, then runs until everything settled.
   void stream(clock_time period, clock_time start = {}) {
@@ -371,4 +371,29 @@ TEST_CASE("runtime: the cap on requests in flight holds samples back, never drop
   dep.stream(100us);  // far faster than the cloud round trip
   CHECK(dep.check_answers() == 0);
   CHECK(dep.aggregator->counters().waiting > 0);
+}
+
+TEST_CASE(
+    "runtime: a sample sensed again is answered again, once per attempt, with the same "
+    "answer") {
+  const paper g = make_graph<paper>(29, 0.5);
+  Deployment<paper> dep(g, 20, FaultPlan{});
+  dep.stream(1ms);
+  CHECK(dep.check_answers() == 0);
+  const auto first = dep.sink.answers().at(3).answer;
+  const auto again = [&](std::uint16_t attempt) {
+    dep.network.publish(message_to(dep.topics.tick(), encode_tick({3, attempt})));
+    dep.network.run_until_idle(dep.network.now() + 10s);
+  };
+  again(1);  // the driver got no answer (say a broker restart lost it) and asks again
+  CHECK(dep.aggregator->counters().resent == 1);
+  CHECK(dep.sink.counters().duplicates == 1);  // the same answer, recognised as a copy
+  CHECK(dep.sink.answers().at(3).answer == first);
+  again(1);  // the same attempt again: its logits are late copies, nothing is resent
+  CHECK(dep.aggregator->counters().resent == 1);
+  again(2);
+  CHECK(dep.aggregator->counters().resent == 2);
+  CHECK(dep.repeated == 0);  // one answer per sample; the copies are the same message
+  CHECK(dep.aggregator->counters().answered == 20);
+  CHECK(dep.aggregator->pending() == 0);
 }

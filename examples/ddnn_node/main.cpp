@@ -23,10 +23,12 @@
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <numeric>
@@ -73,6 +75,9 @@ struct Options {
   std::size_t samples = 10000;
   double rate = 0.0;        ///< ticks per second; 0: as fast as a window of `window` allows
   std::size_t window = 64;  ///< driver: samples ticked but not answered, at most
+  /// driver: a sample still unanswered this long after its tick is ticked again (attempt + 1)
+  std::chrono::milliseconds retick{1000};
+  std::filesystem::path fault_log;  ///< driver: "kill device D <epoch us>" lines from the script
   std::uint64_t incarnation = 0;
   std::size_t workers = 2;  ///< access-rules: how many workers the rules name
   AggregatorOptions aggregator;
@@ -84,7 +89,8 @@ struct Options {
       << "\nusage: ddnn_node --role device|aggregator|worker|driver|access-rules [--node N]"
          " [--model FILE] [--workers W]"
          "\n  [--broker HOST:PORT] [--username U --password P] [--cafile F [--cert F --key F]]"
-         "\n  [--data DIR] [--samples N] [--rate R] [--window W] [--results FILE]"
+         "\n  [--data DIR] [--samples N] [--rate R] [--window W] [--retick-ms MS] [--results FILE]"
+         "\n  [--fault-log FILE]"
          "\n  [--incarnation I] [--logits-ms MS] [--features-ms MS] [--answer-ms MS]"
          " [--attempts A]\n";
   std::exit(2);
@@ -148,6 +154,10 @@ Options parse(int argc, char** argv) {
       o.rate = double(number(i));
     else if (a == "--window")
       o.window = std::max<std::uint64_t>(1, number(i));
+    else if (a == "--retick-ms")
+      o.retick = std::chrono::milliseconds(std::max<std::uint64_t>(1, number(i)));
+    else if (a == "--fault-log")
+      o.fault_log = value(i);
     else if (a == "--incarnation")
       o.incarnation = number(i);
     else if (a == "--workers")
@@ -186,20 +196,65 @@ std::string client_id(const Options& o) {
   return "ddnn-" + o.role + "-" + std::to_string(o.node) + "-" + std::to_string(o.incarnation);
 }
 
-/// The aggregator's counters, published retained on <prefix>/stats/aggregator for the driver.
-std::vector<std::uint8_t> encode_counters(const Counters& c) {
-  std::vector<std::uint8_t> out;
-  for (std::uint64_t v : {c.received, c.malformed, c.foreign, c.unexpected, c.duplicates, c.late,
-                          c.stale, c.retries, c.degraded, c.answered, c.cache_misses, c.waiting})
-    for (int b = 0; b < 8; ++b) out.push_back(std::uint8_t(v >> (8 * b)));
+/// What the aggregator reports, retained on <prefix>/stats/aggregator, for the driver: its
+/// counters, and when it stopped waiting for each device (wall clock, microseconds since the
+/// epoch, 0: never), comparable with the time a script killed that device.
+struct AggregatorReport {
+  Counters counters;
+  std::array<std::uint64_t, Graph::devices> offline_at_us{};
+};
+constexpr std::size_t report_words = 13 + Graph::devices;
+
+std::vector<std::uint8_t> encode_report(const AggregatorReport& r) {
+  const Counters& c = r.counters;
+  std::vector<std::uint64_t> words{
+      c.received, c.malformed, c.foreign,  c.unexpected,   c.duplicates, c.late,  c.stale,
+      c.retries,  c.degraded,  c.answered, c.cache_misses, c.waiting,    c.resent};
+  words.insert(words.end(), r.offline_at_us.begin(), r.offline_at_us.end());
+  std::vector<std::uint8_t> out(8 * words.size());
+  for (std::size_t i = 0; i < words.size(); ++i)
+    runtime::detail::store_le(&out[8 * i], words[i], 8);
   return out;
 }
-std::optional<Counters> decode_counters(std::span<const std::uint8_t> p) {
-  if (p.size() != 12 * 8) return std::nullopt;
-  std::uint64_t v[12];
-  for (int i = 0; i < 12; ++i) v[i] = runtime::detail::load_le(p.data() + 8 * i, 8);
-  return Counters{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11]};
+std::optional<AggregatorReport> decode_report(std::span<const std::uint8_t> p) {
+  if (p.size() != 8 * report_words) return std::nullopt;
+  std::array<std::uint64_t, report_words> v{};
+  for (std::size_t i = 0; i < report_words; ++i) v[i] = runtime::detail::load_le(&p[8 * i], 8);
+  AggregatorReport r;
+  r.counters =
+      Counters{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12]};
+  for (std::size_t d = 0; d < Graph::devices; ++d) r.offline_at_us[d] = v[13 + d];
+  return r;
 }
+
+std::uint64_t wall_clock_us() {
+  return std::uint64_t(std::chrono::duration_cast<std::chrono::microseconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count());
+}
+
+/// The aggregator, watched: notes the wall-clock time it stops waiting for a device.
+class WatchedAggregator final : public Node {
+ public:
+  explicit WatchedAggregator(LocalAggregator<Graph>& inner) : inner_(inner) {}
+  [[nodiscard]] std::vector<std::string> subscriptions() const override {
+    return inner_.subscriptions();
+  }
+  void start(clock_time now, Publisher& out) override { inner_.start(now, out); }
+  void on_message(const received_message& m, clock_time now, Publisher& out) override {
+    const Presence before = inner_.alive();
+    inner_.on_message(m, now, out);
+    const Presence after = inner_.alive();
+    for (std::size_t d = 0; d < Graph::devices; ++d)
+      if (before[d] && !after[d]) offline_at_us_[d] = wall_clock_us();
+  }
+  clock_time on_time(clock_time now, Publisher& out) override { return inner_.on_time(now, out); }
+  [[nodiscard]] AggregatorReport report() const { return {inner_.counters(), offline_at_us_}; }
+
+ private:
+  LocalAggregator<Graph>& inner_;
+  std::array<std::uint64_t, Graph::devices> offline_at_us_{};
+};
 
 /// Streams samples, collects answers, counts the devices' bytes on the wire.
 class Driver final : public Node {
@@ -224,7 +279,7 @@ class Driver final : public Node {
         ++malformed_;
       }
     } else if (m.topic == topics_.stats("aggregator")) {
-      if (auto c = decode_counters(m.payload)) aggregator_ = *c;
+      if (auto r = decode_report(m.payload)) aggregator_ = *r;
     } else if (auto d = topics_.node_of(m.topic, "stats/device", Graph::devices)) {
       if (m.payload.size() == 8) device_bytes_[*d] = runtime::detail::load_le(m.payload.data(), 8);
     }
@@ -243,6 +298,26 @@ class Driver final : public Node {
     return now + 1ms;
   }
 
+  /// Ticks again, with attempt + 1, every sample still unanswered `retick` after its last tick:
+  /// a broker that restarted may have lost its tick, its logits or its answer.
+  void tick_again(clock_time now, Publisher& out) {
+    while (!unanswered_.empty()) {
+      const auto [sample, due] = unanswered_.front();
+      if (answers_.contains(sample)) {
+        unanswered_.pop_front();
+        continue;
+      }
+      if (due > now) return;
+      unanswered_.pop_front();
+      if (attempts_[sample] == std::numeric_limits<std::uint16_t>::max()) continue;
+      ++attempts_[sample];
+      ++reticks_;
+      out.publish(message_to(topics_.tick(), encode_tick({sample, attempts_[sample]})));
+      unanswered_.emplace_back(sample, now + o_.retick);
+      last_tick_ = now;
+    }
+  }
+
   [[nodiscard]] bool done(clock_time now) const {
     if (answers_.size() >= o_.samples) return true;
     return ticked_.size() >= o_.samples && now - std::max(last_answer_, last_tick_) > 10s;
@@ -256,16 +331,21 @@ class Driver final : public Node {
   Topics topics_;
   std::uint64_t model_;
   clock_time started_{}, last_answer_{}, last_tick_{};
-  std::vector<clock_time> ticked_;
+  std::vector<clock_time> ticked_;  ///< when each sample was first ticked
+  std::vector<std::uint16_t> attempts_;
+  std::deque<std::pair<std::uint64_t, clock_time>> unanswered_;  ///< (sample, when to tick again)
+  std::uint64_t reticks_ = 0;
   std::map<std::uint64_t, Got> answers_;
   std::array<std::uint64_t, Graph::devices> device_bytes_{};  ///< as each device last reported
   std::uint64_t duplicates_ = 0, malformed_ = 0, foreign_ = 0;
-  Counters aggregator_;
+  AggregatorReport aggregator_;
 
  private:
   void tick(clock_time now, Publisher& out) {
-    out.publish(message_to(topics_.tick(), encode_tick(ticked_.size())));
+    out.publish(message_to(topics_.tick(), encode_tick({ticked_.size(), 0})));
+    unanswered_.emplace_back(ticked_.size(), now + o_.retick);
     ticked_.push_back(now);
+    attempts_.push_back(0);
     last_tick_ = now;
   }
 };
@@ -275,6 +355,25 @@ double percentile(std::vector<double> v, double p) {
   std::sort(v.begin(), v.end());
   const std::size_t i = std::min(v.size() - 1, std::size_t(std::ceil(p * double(v.size())) - 1));
   return v[i];
+}
+
+/// For each device the script killed ("kill device D <epoch us>" lines in `fault_log`): how
+/// long after the kill the aggregator stopped waiting for it (null: it never did).
+nlohmann::json offline_noticed_ms(const std::filesystem::path& fault_log,
+                                  const AggregatorReport& report) {
+  nlohmann::json out = nlohmann::json::object();
+  if (fault_log.empty()) return out;
+  std::ifstream in(fault_log);
+  std::string what, role;
+  std::size_t d = 0;
+  std::uint64_t killed_us = 0;
+  while (in >> what >> role >> d >> killed_us) {
+    if (what != "kill" || role != "device" || d >= Graph::devices) continue;
+    const std::uint64_t noticed = report.offline_at_us[d];
+    out[std::to_string(d)] =
+        noticed >= killed_us ? nlohmann::json(double(noticed - killed_us) / 1000.0) : nullptr;
+  }
+  return out;
 }
 
 int run_driver(const Options& o, const Graph& g, std::uint64_t model, MqttTransport& t) {
@@ -290,6 +389,7 @@ int run_driver(const Options& o, const Graph& g, std::uint64_t model, MqttTransp
   clock_time wake = driver.on_time(t.now(), t);
   while (!stop_requested && !driver.done(t.now())) {
     if (auto m = t.receive(std::min(wake, t.now() + 20ms))) driver.on_message(*m, t.now(), t);
+    driver.tick_again(t.now(), t);
     wake = driver.on_time(t.now(), t);
   }
   const double seconds =
@@ -325,10 +425,10 @@ int run_driver(const Options& o, const Graph& g, std::uint64_t model, MqttTransp
       {"lost", n - answered},
       {"mismatches", mismatches},
       {"degraded", degraded},
-      {"retries", driver.aggregator_.retries},
-      {"late", driver.aggregator_.late},
-      {"duplicates", driver.aggregator_.duplicates + driver.duplicates_},
-      {"malformed_dropped", driver.aggregator_.malformed + driver.malformed_},
+      {"retries", driver.aggregator_.counters.retries},
+      {"late", driver.aggregator_.counters.late},
+      {"duplicates", driver.aggregator_.counters.duplicates + driver.duplicates_},
+      {"malformed_dropped", driver.aggregator_.counters.malformed + driver.malformed_},
       {"accuracy", answered ? double(correct) / double(answered) : 0.0},
       {"local_exit_fraction", answered ? double(local_exits) / double(answered) : 0.0},
       {"samples_per_second", seconds > 0 ? double(answered) / seconds : 0.0},
@@ -341,6 +441,9 @@ int run_driver(const Options& o, const Graph& g, std::uint64_t model, MqttTransp
                               std::uint64_t{0})) /
            per},
       {"accounted_bytes_per_device_per_sample", double(accounted) / per},
+      {"reticks", driver.reticks_},
+      {"answers_resent", driver.aggregator_.counters.resent},
+      {"device_offline_noticed_ms", offline_noticed_ms(o.fault_log, driver.aggregator_)},
       {"offered_rate", o.rate},
       {"window", o.window}};
   std::cout << r.dump(2) << "\n";
@@ -348,7 +451,9 @@ int run_driver(const Options& o, const Graph& g, std::uint64_t model, MqttTransp
     if (o.results.has_parent_path()) std::filesystem::create_directories(o.results.parent_path());
     io::write_file_atomically(o.results, r.dump(2) + "\n");
   }
-  return answered == n && mismatches == 0 ? 0 : 1;
+  bool every_kill_noticed = true;  // a killed device the aggregator kept waiting for is a bug
+  for (const auto& ms : r["device_offline_noticed_ms"]) every_kill_noticed &= !ms.is_null();
+  return answered == n && mismatches == 0 && every_kill_noticed ? 0 : 1;
 }
 
 /// Runs `inner` and publishes what `report` says, retained on `topic`, every half second (and
@@ -435,9 +540,10 @@ int run(const Options& o) {
     AggregatorOptions a = o.aggregator;
     a.node = o.node;
     LocalAggregator<Graph> aggregator(g, model, topics, a);
+    WatchedAggregator watched(aggregator);
     MqttTransport t(m);
-    Reporting reporting(aggregator, topics.stats("aggregator"),
-                        [&] { return encode_counters(aggregator.counters()); });
+    Reporting reporting(watched, topics.stats("aggregator"),
+                        [&] { return encode_report(watched.report()); });
     run_node(t, reporting, stop_requested);
     reporting.report(t);
     t.flush(t.now() + 2s);

@@ -5,7 +5,9 @@
 // It keeps every sample until it is answered: after a deadline it resends with attempt + 1, after
 // the last attempt it answers with the local exit's result marked degraded. The first answer
 // wins; duplicates and late messages are dropped and counted; every sample gets exactly one
-// answer. Liveness comes from the devices' retained status and Last Will (with incarnations).
+// answer, and the same answer again when its devices sense it again with a higher attempt (the
+// first copy may have been lost with a broker that restarted). Liveness comes from the devices'
+// retained status and Last Will (with incarnations).
 #pragma once
 #include <algorithm>
 #include <array>
@@ -17,7 +19,7 @@
 #include <map>
 #include <optional>
 #include <string>
-#include <unordered_set>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -47,8 +49,10 @@ struct AggregatorOptions {
   clock_time answer_deadline = std::chrono::milliseconds(200);   ///< per upper-tier attempt
   std::uint16_t attempts = 3;      ///< upper-tier tries before a degraded answer
   std::size_t max_in_flight = 64;  ///< upper-tier requests outstanding at once
-  std::size_t remembered = 4096;   ///< answered samples remembered to recognise late messages
-  std::size_t node = 0;            ///< this aggregator's number (its reply topic)
+  /// Answered samples remembered (with their answers) to recognise late messages and to answer
+  /// a sample sensed again.
+  std::size_t remembered = 4096;
+  std::size_t node = 0;  ///< this aggregator's number (its reply topic)
 };
 
 template <class Graph>
@@ -155,7 +159,8 @@ class LocalAggregator final : public Node {
     std::optional<ExitDecision<Graph::classes>> local;
     std::vector<std::uint8_t> message;  ///< the tier message, kept for retries
     std::uint16_t attempts = 0;
-    bool queued = false;  ///< waiting for room under max_in_flight
+    std::uint16_t sensed = 0;  ///< the highest sensing attempt seen (a driver asking again)
+    bool queued = false;       ///< waiting for room under max_in_flight
   };
 
   void on_status(std::size_t d, const received_message& m) {
@@ -177,20 +182,27 @@ class LocalAggregator final : public Node {
     }
   }
 
-  Sample* find_or_start(std::uint64_t sample, clock_time now) {
-    if (answered_.contains(sample)) {
+  Sample* find_or_start(const envelope& h, clock_time now, Publisher& out) {
+    const std::uint64_t sample = h.sample;
+    if (auto done = answered_.find(sample); done != answered_.end()) {
       ++counters_.late;
+      if (h.attempt > done->second.attempt) {  // sensed again: its answer may have been lost
+        done->second.attempt = h.attempt;
+        ++counters_.resent;
+        out.publish(message_to(topics_.answers(), done->second.answer));
+      }
       return nullptr;
     }
     auto [it, fresh] = samples_.try_emplace(sample);
     if (fresh) it->second.deadline = now + options_.logits_deadline;
+    it->second.sensed = std::max(it->second.sensed, h.attempt);
     return &it->second;
   }
 
   void on_logits(std::size_t d, const opened& o, clock_time now, Publisher& out) {
     if constexpr (has_exit) {
       const Logits logits = decode_logits<Graph>(o.payload);
-      Sample* s = find_or_start(o.header.sample, now);
+      Sample* s = find_or_start(o.header, now, out);
       if (s == nullptr) return;
       if (s->phase != Phase::logits || s->logits_arrived[d]) return void(++counters_.duplicates);
       s->logits[d] = logits;
@@ -209,7 +221,7 @@ class LocalAggregator final : public Node {
       s = &it->second;
     } else {
       // Without a local exit devices send their feature maps unasked.
-      s = find_or_start(o.header.sample, now);
+      s = find_or_start(o.header, now, out);
       if (s == nullptr) return;
       if (s->phase == Phase::logits) {
         s->phase = Phase::features;
@@ -316,15 +328,17 @@ class LocalAggregator final : public Node {
     a.logits_present = p.logits.bits();
     a.features_present = p.features.bits();
     ++counters_.answered;
-    out.publish(message_to(topics_.answers(), seal(header(message_kind::answer, sample, s.attempts),
-                                                   encode_answer<Graph>(a))));
+    std::vector<std::uint8_t> sealed =
+        seal(header(message_kind::answer, sample, s.attempts), encode_answer<Graph>(a));
+    out.publish(message_to(topics_.answers(), sealed));
     if (on_answer_) on_answer_(sample, a, p);
+    const std::uint16_t sensed = s.sensed;
     samples_.erase(sample);
-    remember(sample);
+    remember(sample, std::move(sealed), sensed);
   }
 
-  void remember(std::uint64_t sample) {
-    answered_.insert(sample);
+  void remember(std::uint64_t sample, std::vector<std::uint8_t> answer, std::uint16_t sensed) {
+    answered_.insert_or_assign(sample, Answered{std::move(answer), sensed});
     answered_order_.push_back(sample);
     if (answered_order_.size() > options_.remembered) {
       answered_.erase(answered_order_.front());
@@ -347,7 +361,11 @@ class LocalAggregator final : public Node {
   AggregatorOptions options_;
   AnswerCallback on_answer_;
   std::map<std::uint64_t, Sample> samples_;
-  std::unordered_set<std::uint64_t> answered_;
+  struct Answered {
+    std::vector<std::uint8_t> answer;  ///< as published
+    std::uint16_t attempt = 0;         ///< the highest sensing attempt answered
+  };
+  std::unordered_map<std::uint64_t, Answered> answered_;
   std::deque<std::uint64_t> answered_order_;
   std::deque<std::uint64_t> waiting_;
   std::size_t in_flight_ = 0;

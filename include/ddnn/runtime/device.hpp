@@ -20,16 +20,27 @@
 DDNN_BEGIN_NAMESPACE
 namespace runtime {
 
-/// The tick payload: the sample id, 8 bytes little-endian.
-[[nodiscard]] inline std::vector<std::uint8_t> encode_tick(std::uint64_t sample) {
-  std::vector<std::uint8_t> out(8);
-  detail::store_le(out.data(), sample, 8);
+/// The demo driver's tick: sample i is in front of the sensors. `attempt` > 0 is the driver
+/// asking again for a sample it got no answer for (a broker that restarted lost it somewhere):
+/// the devices sense it again and send their logits with that attempt, and an aggregator that
+/// already answered the sample sends its answer again.
+struct tick {
+  std::uint64_t sample = 0;
+  std::uint16_t attempt = 0;
+};
+
+/// The tick payload: the sample id (8 bytes) and the attempt (2 bytes), little-endian.
+[[nodiscard]] inline std::vector<std::uint8_t> encode_tick(tick t) {
+  std::vector<std::uint8_t> out(10);
+  detail::store_le(out.data(), t.sample, 8);
+  detail::store_le(out.data() + 8, t.attempt, 2);
   return out;
 }
-[[nodiscard]] inline std::uint64_t decode_tick(std::span<const std::uint8_t> payload) {
-  if (payload.size() != 8)
-    ddnn::detail::fail("tick payload has " + std::to_string(payload.size()) + " bytes, not 8");
-  return detail::load_le(payload.data(), 8);
+[[nodiscard]] inline tick decode_tick(std::span<const std::uint8_t> payload) {
+  if (payload.size() != 10)
+    ddnn::detail::fail("tick payload has " + std::to_string(payload.size()) + " bytes, not 10");
+  return {detail::load_le(payload.data(), 8),
+          std::uint16_t(detail::load_le(payload.data() + 8, 2))};
 }
 
 /// A node's status message (retained) and its Last Will, for one incarnation.
@@ -89,19 +100,20 @@ class Device final : public Node {
   }
 
   /// Runs the device on `input` for `sample`: logits out now, the feature map on request (or
-  /// out now when the device tier has no exit).
-  void sense(std::uint64_t sample, const input_type& input, Publisher& out) {
+  /// out now when the device tier has no exit). `attempt` > 0 senses a sample again.
+  void sense(std::uint64_t sample, const input_type& input, Publisher& out,
+             std::uint16_t attempt = 0) {
     auto step = graph_.step_device(index_, input);
     if constexpr (has_exit) {
-      send(message_to(topics_.logits(index_),
-                      seal(header(message_kind::logits, sample, 0), encode_logits(step.logits))),
+      send(message_to(topics_.logits(index_), seal(header(message_kind::logits, sample, attempt),
+                                                   encode_logits(step.logits))),
            out);
       Entry& e = cache_[next_++ % cache_.size()];
       e.sample = sample;
       e.features = std::move(step.features);
       e.valid = true;
     } else {
-      send_features(sample, 0, step.features, out);
+      send_features(sample, attempt, step.features, out);
     }
   }
 
@@ -109,9 +121,9 @@ class Device final : public Node {
     ++counters_.received;
     try {
       if (m.topic == topics_.tick()) {
-        const std::uint64_t sample = decode_tick(m.payload);
+        const tick t = decode_tick(m.payload);
         if (!sensor_) return;
-        if (auto input = sensor_(sample)) sense(sample, *input, out);
+        if (auto input = sensor_(t.sample)) sense(t.sample, *input, out, t.attempt);
         return;
       }
       const opened o = open(m.payload, model_);
