@@ -312,7 +312,8 @@ class Driver final : public Node {
       if (attempts_[sample] == std::numeric_limits<std::uint16_t>::max()) continue;
       ++attempts_[sample];
       ++reticks_;
-      out.publish(message_to(topics_.tick(), encode_tick({sample, attempts_[sample]})));
+      out.publish(message_to(topics_.tick(), encode_tick({sample, attempts_[sample]}),
+                             delivery::at_most_once));
       unanswered_.emplace_back(sample, now + o_.retick);
       last_tick_ = now;
     }
@@ -342,7 +343,8 @@ class Driver final : public Node {
 
  private:
   void tick(clock_time now, Publisher& out) {
-    out.publish(message_to(topics_.tick(), encode_tick({ticked_.size(), 0})));
+    out.publish(
+        message_to(topics_.tick(), encode_tick({ticked_.size(), 0}), delivery::at_most_once));
     unanswered_.emplace_back(ticked_.size(), now + o_.retick);
     ticked_.push_back(now);
     attempts_.push_back(0);

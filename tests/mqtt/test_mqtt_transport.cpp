@@ -606,3 +606,30 @@ TEST_CASE("mqtt: misuse and a missing broker are errors") {
   transport.reset();
   CHECK(seconds_since(destroying) < 1.0);
 }
+
+TEST_CASE("mqtt: at-most-once messages are sent once, counted apart, never wait for a PUBACK") {
+  MqttBroker broker;
+  MqttTransport sub(client(broker, "once-sub"));
+  MqttTransport pub(client(broker, "once-pub"));
+  subscribe(sub, {"once/#"});
+  for (int i = 0; i < 3; ++i)
+    pub.publish(ddnn::runtime::message_to("once/" + std::to_string(i), bytes("q0"),
+                                          ddnn::runtime::delivery::at_most_once));
+  pub.publish(message("once/acknowledged", "q1"));
+  REQUIRE(pub.flush(in(pub, 5s)));
+  const auto got = drain(sub, 500ms);
+  CHECK(got.size() == 4);
+  // Only the QoS 1 message counts as published and acknowledged; the callbacks libmosquitto
+  // makes for written QoS 0 messages are not mistaken for acknowledgements.
+  CHECK(eventually([&] { return pub.stats().sent_at_most_once == 3; }, 2000ms));
+  CHECK(pub.stats().published == 1);
+  CHECK(pub.stats().acknowledged == 1);
+
+  // While the broker is away, an at-most-once message is dropped (and counted), not queued.
+  broker.stop();
+  REQUIRE(eventually([&] { return !pub.connected(); }, 5000ms));
+  pub.publish(ddnn::runtime::message_to("once/lost", bytes("q0"),
+                                        ddnn::runtime::delivery::at_most_once));
+  CHECK(pub.stats().publish_dropped == 1);
+  CHECK(pub.stats().published == 1);
+}

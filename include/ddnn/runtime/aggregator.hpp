@@ -257,7 +257,8 @@ class LocalAggregator final : public Node {
         if (s.requested[d])
           out.publish(message_to(
               topics_.request(d),
-              seal(header(message_kind::feature_request, sample, 0), encode_feature_request())));
+              seal(header(message_kind::feature_request, sample, 0), encode_feature_request()),
+              delivery::at_most_once));
     } else {
       // No local exit: the logits phase was the wait for unasked feature maps.
       send_up(sample, s, now, out);

@@ -105,8 +105,10 @@ class Device final : public Node {
              std::uint16_t attempt = 0) {
     auto step = graph_.step_device(index_, input);
     if constexpr (has_exit) {
-      send(message_to(topics_.logits(index_), seal(header(message_kind::logits, sample, attempt),
-                                                   encode_logits(step.logits))),
+      send(message_to(
+               topics_.logits(index_),
+               seal(header(message_kind::logits, sample, attempt), encode_logits(step.logits)),
+               delivery::at_most_once),
            out);
       Entry& e = cache_[next_++ % cache_.size()];
       e.sample = sample;
@@ -170,9 +172,11 @@ class Device final : public Node {
   }
   void send_features(std::uint64_t sample, std::uint16_t attempt, const features_t<Graph>& features,
                      Publisher& out) {
-    send(message_to(topics_.features(index_), seal(header(message_kind::features, sample, attempt),
-                                                   encode_features(features))),
-         out);
+    send(
+        message_to(topics_.features(index_),
+                   seal(header(message_kind::features, sample, attempt), encode_features(features)),
+                   delivery::at_most_once),
+        out);
   }
 
   const Graph& graph_;

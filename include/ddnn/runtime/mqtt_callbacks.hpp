@@ -55,6 +55,12 @@ inline void MqttTransport::on_connect(int reason) noexcept {
 }
 
 inline void MqttTransport::on_disconnect(int rc) noexcept {
+  {
+    // libmosquitto drops the QoS 0 messages it had not written with the connection, without a
+    // callback: forget their ids, or a later QoS 1 message with the same id would go uncounted.
+    const std::lock_guard once(publishing_once_);
+    at_most_once_.clear();
+  }
   const std::lock_guard lock(mutex_);
   if (connected_ && rc != MOSQ_ERR_SUCCESS) ++stats_.connection_losses;
   connected_ = false;
@@ -118,7 +124,13 @@ inline void MqttTransport::on_message(const mosquitto_message& message,
   }
 }
 
-inline void MqttTransport::on_publish(int reason) noexcept {
+inline void MqttTransport::on_publish(int mid, int reason) noexcept {
+  // libmosquitto calls this for a QoS 1 message's PUBACK and when it wrote a QoS 0 message;
+  // publish() notes the QoS 0 ids while holding publishing_once_, so none is missed here.
+  {
+    const std::lock_guard once(publishing_once_);
+    if (at_most_once_.erase(mid) != 0) return;
+  }
   const std::lock_guard lock(mutex_);
   ++stats_.acknowledged;
   if (reason >= 0x80) {

@@ -34,8 +34,8 @@ inline void MqttTransport::configure() {
         if (message != nullptr) static_cast<MqttTransport*>(self)->on_message(*message, properties);
       });
   mosquitto_publish_v5_callback_set(
-      mosq_, [](mosquitto*, void* self, int, int reason, const mosquitto_property*) {
-        static_cast<MqttTransport*>(self)->on_publish(reason);
+      mosq_, [](mosquitto*, void* self, int mid, int reason, const mosquitto_property*) {
+        static_cast<MqttTransport*>(self)->on_publish(mid, reason);
       });
   mosquitto_subscribe_v5_callback_set(mosq_, [](mosquitto*, void* self, int mid, int count,
                                                 const int* granted, const mosquitto_property*) {

@@ -52,11 +52,13 @@ struct MqttOptions {
 
 /// What an MqttTransport did so far.
 struct MqttStats {
-  std::uint64_t published = 0;          ///< accepted by libmosquitto for sending
+  std::uint64_t published = 0;          ///< accepted by libmosquitto for sending (QoS 1)
   std::uint64_t acknowledged = 0;       ///< of those, acknowledged by the broker (PUBACK)
   std::uint64_t publish_refused = 0;    ///< of those, acknowledged with an error (not authorized)
   std::uint64_t publish_failed = 0;     ///< refused by libmosquitto (malformed topic, too large)
-  std::uint64_t publish_dropped = 0;    ///< dropped: max_unacknowledged reached
+  std::uint64_t publish_dropped = 0;    ///< dropped: max_unacknowledged reached, or at most
+                                        ///< once while disconnected
+  std::uint64_t sent_at_most_once = 0;  ///< QoS 0 messages handed to libmosquitto
   std::uint64_t received = 0;           ///< queued for receive()
   std::uint64_t receive_dropped = 0;    ///< dropped: max_received reached
   std::uint64_t subscribe_refused = 0;  ///< subscriptions the broker refused (not authorized)

@@ -8,8 +8,9 @@
 // wait_subscribed(), flush()), only construction (connecting) and destruction (disconnecting) wait
 // on the network.
 //
-// Delivery is QoS 1, which is one hop: the broker acknowledges what it took, not what a subscriber
-// processed, and a subscriber that dies with messages in hand loses them. The runtime's roles own
+// Delivery is QoS 1 (or QoS 0 for a message marked delivery::at_most_once), which is one hop: the
+// broker acknowledges what it took, not what a subscriber processed, and a subscriber that dies
+// with messages in hand loses them. The runtime's roles own
 // deadlines and retries (runtime/transport.hpp); this class only counts what it dropped or what
 // the broker refused (stats()).
 //
@@ -113,7 +114,8 @@ class MqttTransport final : public Transport {
   MqttTransport(const MqttTransport&) = delete;
   MqttTransport& operator=(const MqttTransport&) = delete;
 
-  /// Queues `message` for sending at QoS 1 with its properties; never waits on the network. What
+  /// Queues `message` for sending at QoS 1 (QoS 0 when at_most_once: not queued while the
+  /// connection is down) with its properties; never waits on the network. What
   /// libmosquitto refuses or what exceeds max_unacknowledged is counted in stats(), not thrown.
   /// Throws ddnn::error once the connection is closed for good: the broker refused a
   /// reconnection or sent a DISCONNECT, or TLS failed (libmosquitto stops retrying after those).
@@ -168,7 +170,7 @@ class MqttTransport final : public Transport {
   void on_connect(int reason) noexcept;
   void on_disconnect(int rc) noexcept;
   void on_message(const mosquitto_message& message, const mosquitto_property* properties) noexcept;
-  void on_publish(int reason) noexcept;
+  void on_publish(int mid, int reason) noexcept;
   void on_subscribe(int mid, int count, const int* granted) noexcept;
   void on_log(int level, const char* text) noexcept;
 
@@ -184,10 +186,14 @@ class MqttTransport final : public Transport {
   // a TLS failure...): nothing is sent or received any more. closed_reason_ says why.
   bool closed_ = false;
   std::string closed_reason_;
-  std::uint64_t generation_ = 0;           // successful connections so far
-  std::vector<std::string> filters_;       // every subscription, re-sent on each connection
-  std::map<int, std::uint64_t> pending_;   // SUBSCRIBE packet id -> connection generation
-  std::set<int> early_acks_;               // SUBACKs that came before their id was noted
+  std::uint64_t generation_ = 0;          // successful connections so far
+  std::vector<std::string> filters_;      // every subscription, re-sent on each connection
+  std::map<int, std::uint64_t> pending_;  // SUBSCRIBE packet id -> connection generation
+  std::set<int> early_acks_;              // SUBACKs that came before their id was noted
+  // Packet ids of QoS 0 messages handed to libmosquitto and not written yet (its publish callback
+  // does not say which QoS a message had). Held across the publish call that makes the id.
+  std::mutex publishing_once_;
+  std::set<int> at_most_once_;
   std::deque<received_message> received_;  // waiting for receive()
   MqttStats stats_;
   std::string last_error_;
@@ -238,13 +244,16 @@ inline MqttTransport::MqttTransport(MqttOptions options) : options_(std::move(op
 }
 
 inline void MqttTransport::publish(outgoing_message message) {
+  const bool once = message.guarantee == delivery::at_most_once;
   {
     const std::lock_guard lock(mutex_);
     if (closed_)
       ddnn::detail::fail("MQTT: the connection to the broker at " + where() +
                          " is closed for good: " + closed_reason_);
-    const std::uint64_t unacknowledged =
-        stats_.published > stats_.acknowledged ? stats_.published - stats_.acknowledged : 0;
+    const std::uint64_t unacknowledged = once ? 0
+                                         : stats_.published > stats_.acknowledged
+                                             ? stats_.published - stats_.acknowledged
+                                             : 0;
     if (unacknowledged >= options_.max_unacknowledged) {
       ++stats_.publish_dropped;
       return;
@@ -275,6 +284,25 @@ inline void MqttTransport::publish(outgoing_message message) {
   }
   if (rc != MOSQ_ERR_SUCCESS) return failed("properties: " + detail::mosquitto_error_text(rc));
   if (message.payload.size() > MQTT_MAX_PAYLOAD) return failed("payload too large");
+  if (once) {
+    {
+      const std::lock_guard noting(publishing_once_);
+      int mid = 0;
+      rc = mosquitto_publish_v5(mosq_, &mid, message.topic.c_str(), int(message.payload.size()),
+                                message.payload.data(), 0, message.retain, properties.list);
+      if (rc == MOSQ_ERR_SUCCESS) at_most_once_.insert(mid);
+    }
+    const std::lock_guard lock(mutex_);
+    if (rc == MOSQ_ERR_SUCCESS) {
+      ++stats_.sent_at_most_once;
+    } else if (rc == MOSQ_ERR_NO_CONN) {  // QoS 0 is not queued while disconnected: lost
+      ++stats_.publish_dropped;
+    } else {
+      ++stats_.publish_failed;
+      last_error_ = "publish on '" + message.topic + "': " + detail::mosquitto_error_text(rc);
+    }
+    return;
+  }
   // Counted before the call: the PUBACK can be handled on the network thread before it returns.
   {
     const std::lock_guard lock(mutex_);

@@ -26,6 +26,12 @@ namespace runtime {
 /// Time on the runtime's clock: a steady clock for real processes, virtual time in-process.
 using clock_time = std::chrono::nanoseconds;
 
+/// How hard a transport tries to deliver a message. at_least_once (the default) keeps it until
+/// the broker acknowledged it and sends it again after a reconnection (MQTT QoS 1).
+/// at_most_once sends it once (QoS 0): for the many small per-sample messages whose loss the
+/// protocol already covers with deadlines and re-sensing, at half the packets.
+enum class delivery : std::uint8_t { at_least_once, at_most_once };
+
 /// A message to publish. `response_topic` and `correlation` are MQTT v5 request/response
 /// properties (a worker answers on the response topic with the same correlation data);
 /// `expiry` (0: none) lets a broker drop a message that waited too long.
@@ -36,6 +42,7 @@ struct outgoing_message {
   std::string response_topic;
   std::vector<std::uint8_t> correlation;
   std::chrono::seconds expiry{0};
+  delivery guarantee = delivery::at_least_once;
 };
 
 /// A message to `topic` (the common case: no properties).
@@ -46,6 +53,14 @@ struct outgoing_message {
   m.topic = std::move(topic);
   m.payload = std::move(payload);
   m.retain = retain;
+  return m;
+}
+/// A message to `topic` sent with `guarantee`.
+[[nodiscard]] inline outgoing_message message_to(std::string topic,
+                                                 std::vector<std::uint8_t> payload,
+                                                 delivery guarantee) {
+  outgoing_message m = message_to(std::move(topic), std::move(payload));
+  m.guarantee = guarantee;
   return m;
 }
 
