@@ -18,6 +18,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -110,14 +111,11 @@ class LocalAggregator final : public Node {
   }
 
   clock_time on_time(clock_time now, Publisher& out) override {
-    // Deadlines in sample order; handling one may answer (erase) it.
-    std::vector<std::uint64_t> due;
-    for (const auto& [sample, s] : samples_)
-      if (s.deadline <= now && !s.queued) due.push_back(sample);
-    for (std::uint64_t sample : due) {
-      auto it = samples_.find(sample);
-      if (it == samples_.end()) continue;
-      Sample& s = it->second;
+    // Due deadlines in time order (then sample order); handling one may reschedule or answer it.
+    while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
+      const std::uint64_t sample = deadlines_.begin()->second;
+      Sample& s = samples_.at(sample);
+      unschedule(sample, s);
       switch (s.phase) {
         case Phase::logits:
           decide_locally(sample, s, now, out);
@@ -137,10 +135,7 @@ class LocalAggregator final : public Node {
       }
     }
     release_queued(now, out);
-    clock_time next = no_deadline;
-    for (const auto& [sample, s] : samples_)
-      if (!s.queued) next = std::min(next, s.deadline);
-    return next;
+    return deadlines_.empty() ? no_deadline : deadlines_.begin()->first;
   }
 
   [[nodiscard]] const Counters& counters() const noexcept { return counters_; }
@@ -153,6 +148,7 @@ class LocalAggregator final : public Node {
   struct Sample {
     Phase phase = Phase::logits;
     clock_time deadline{};
+    bool scheduled = false;  ///< its deadline is in deadlines_
     Presence logits_arrived, requested, features_arrived;
     std::array<Logits, D> logits{};
     std::array<NodeStep, D> nodes{};
@@ -176,9 +172,9 @@ class LocalAggregator final : public Node {
     // Samples waiting only for the device that left can go on now: on_time sees them due.
     for (auto& [sample, smp] : samples_) {
       if (smp.phase == Phase::logits && smp.logits_arrived.includes(alive_))
-        smp.deadline = clock_time::min();
+        schedule(sample, smp, clock_time::min());
       if (smp.phase == Phase::features && smp.features_arrived.includes(smp.requested & alive_))
-        smp.deadline = clock_time::min();
+        schedule(sample, smp, clock_time::min());
     }
   }
 
@@ -194,7 +190,7 @@ class LocalAggregator final : public Node {
       return nullptr;
     }
     auto [it, fresh] = samples_.try_emplace(sample);
-    if (fresh) it->second.deadline = now + options_.logits_deadline;
+    if (fresh) schedule(sample, it->second, now + options_.logits_deadline);
     it->second.sensed = std::max(it->second.sensed, h.attempt);
     return &it->second;
   }
@@ -252,7 +248,7 @@ class LocalAggregator final : public Node {
       if (s.local->exits) return finish(sample, s, answer_of(*s.local, 0, false), out);
       s.phase = Phase::features;
       s.requested = s.logits_arrived;
-      s.deadline = now + options_.features_deadline;
+      schedule(sample, s, now + options_.features_deadline);
       for (std::size_t d = 0; d < D; ++d)
         if (s.requested[d])
           out.publish(message_to(
@@ -272,6 +268,7 @@ class LocalAggregator final : public Node {
     s.phase = Phase::upper;
     for (NodeStep& n : s.nodes) n = NodeStep{};  // the message holds them now
     if (in_flight_ >= options_.max_in_flight) {
+      unschedule(sample, s);
       s.queued = true;
       ++counters_.waiting;
       waiting_.push_back(sample);
@@ -287,7 +284,7 @@ class LocalAggregator final : public Node {
     m.response_topic = topics_.reply(options_.node);
     out.publish(std::move(m));
     ++s.attempts;
-    s.deadline = now + options_.answer_deadline;
+    schedule(sample, s, now + options_.answer_deadline);
   }
 
   void release_queued(clock_time now, Publisher& out) {
@@ -334,8 +331,20 @@ class LocalAggregator final : public Node {
     out.publish(message_to(topics_.answers(), sealed));
     if (on_answer_) on_answer_(sample, a, p);
     const std::uint16_t sensed = s.sensed;
+    unschedule(sample, s);
     samples_.erase(sample);
     remember(sample, std::move(sealed), sensed);
+  }
+
+  void schedule(std::uint64_t sample, Sample& s, clock_time deadline) {
+    unschedule(sample, s);
+    s.deadline = deadline;
+    deadlines_.emplace(deadline, sample);
+    s.scheduled = true;
+  }
+  void unschedule(std::uint64_t sample, Sample& s) {
+    if (s.scheduled) deadlines_.erase({s.deadline, sample});
+    s.scheduled = false;
   }
 
   void remember(std::uint64_t sample, std::vector<std::uint8_t> answer, std::uint16_t sensed) {
@@ -362,6 +371,7 @@ class LocalAggregator final : public Node {
   AggregatorOptions options_;
   AnswerCallback on_answer_;
   std::map<std::uint64_t, Sample> samples_;
+  std::set<std::pair<clock_time, std::uint64_t>> deadlines_;  ///< (deadline, sample), soonest first
   struct Answered {
     std::vector<std::uint8_t> answer;  ///< as published
     std::uint16_t attempt = 0;         ///< the highest sensing attempt answered
