@@ -71,7 +71,7 @@ struct Deployment {
         });
     network.add(*aggregator);
     for (std::size_t w = 0; w < 2; ++w) {
-      workers.push_back(std::make_unique<runtime::Worker<G>>(graph, model, 1, topics, w));
+      workers.push_back(std::make_unique<runtime::Worker<G>>(graph, model, topics, w));
       network.add(*workers.back());
     }
   }

@@ -158,8 +158,7 @@ std::vector<Bytes> valid_envelopes() {
   using K = rt::message_kind;
   const auto seal = [](K kind, const Bytes& payload) { return rt::seal(header(kind), payload); };
   const auto r = s.g.infer(s.inputs, Presence(0b101));
-  return {seal(K::logits, rt::encode_logits(s0.message.logits[0])),
-          seal(K::feature_request, {}),
+  return {seal(K::logits, rt::encode_logits(s0.message.logits[0])), seal(K::feature_request, {}),
           seal(K::features, rt::encode_features(s0.message.features[2])),
           seal(K::features, rt::encode_features(s1.message.features[0])),
           seal(K::features, rt::encode_features(s2.message.features[0])),
@@ -168,7 +167,16 @@ std::vector<Bytes> valid_envelopes() {
           seal(K::tier_message, rt::encode_tier_message(s2.message)),
           seal(K::tier_message, rt::encode_tier_message(s3.message)),
           seal(K::answer, rt::encode_answer<message_model>(answer_of<message_model>(r, true))),
-          seal(K::status, rt::encode_status({rt::node_state::online, 99}))};
+          seal(K::status, rt::encode_status({rt::node_state::online, 99})),
+          // Edge kinds name the edge node in the envelope (message_model's edges have one node).
+          rt::seal({.kind = K::edge_request, .node = 0, .model = envelope_model, .sample = 7},
+                   rt::encode_edge_request<message_model, 1>(s0.message, 0)),
+          rt::seal({.kind = K::node_step, .node = 0, .model = envelope_model, .sample = 7},
+                   rt::encode_node_step<message_model, 1>(Presence(1),
+                                                          *s.g.step_node<1>(0, s0.message))),
+          rt::seal({.kind = K::node_step, .node = 0, .model = envelope_model, .sample = 7},
+                   rt::encode_node_step<message_model, 2>(Presence(1),
+                                                          *s.g.step_node<2>(0, s1.message)))};
 }
 }  // namespace
 
@@ -228,7 +236,7 @@ TEST_CASE("envelope: open refuses damaged envelopes and other models' messages, 
     CHECK_ERROR((void)rt::open(v, envelope_model), "envelope version " + std::to_string(version) +
                                                        " is not supported (this ddnn reads 1)");
   }
-  for (std::uint8_t kind : {0, 7, 255}) {
+  for (std::uint8_t kind : {0, 9, 255}) {
     v = valid;
     v[5] = kind;
     CHECK_ERROR((void)rt::open(v, envelope_model),
@@ -249,7 +257,7 @@ TEST_CASE("envelope: open refuses damaged envelopes and other models' messages, 
               "this node runs 0xf223f0011ea9ff2a");
   // seal() writes nothing open() would refuse.
   CHECK_ERROR((void)rt::seal(header(rt::message_kind(0)), {}), "envelope kind 0 is not a");
-  CHECK_ERROR((void)rt::seal(header(rt::message_kind(7)), {}), "envelope kind 7 is not a");
+  CHECK_ERROR((void)rt::seal(header(rt::message_kind(9)), {}), "envelope kind 9 is not a");
 }
 
 TEST_CASE("envelope: every payload kind round-trips for a graph whose devices send bits") {
@@ -496,4 +504,63 @@ TEST_CASE("envelope: model ids tell models apart by topology and by every parame
   // Another topology from the same seed.
   CHECK(model_id(three_tier(ddnn::random_parameters<three_tier>(21, 0.5))) != id);
   CHECK(model_id(message_model(ddnn::random_parameters<message_model>(21, 0.5))) != id);
+}
+
+TEST_CASE("envelope: an edge node's share carries only its children's feature maps") {
+  using G = fixtures::two_edges;  // edge 0 aggregates devices 0-2, edge 1 devices 3-5
+  const sample<G> s;
+  const Presence present(0b110111);  // device 3 is absent
+  const auto step0 = s.g.step_devices(s.inputs, present);
+  constexpr std::size_t map_bytes = rt::features_payload_bytes<G>;
+  CHECK(rt::children_of<G, 1>(1) == Presence(0b111000));
+  CHECK(rt::parents_of<G, 1>(Presence(0b000111)) == Presence(0b01));
+  CHECK(rt::parents_of<G, 1>(present) == Presence(0b11));
+
+  for (const std::size_t n : {std::size_t{0}, std::size_t{1}}) {
+    CAPTURE(n);
+    const Bytes bytes = rt::encode_edge_request<G, 1>(step0.message, n);
+    const Presence mine = present & rt::children_of<G, 1>(n);
+    CHECK(bytes.size() == 8 + mine.count() * map_bytes);
+    const auto r = rt::decode_edge_request<G, 1>(bytes, n);
+    CHECK(r.below == present);
+    CHECK(r.message.present == mine);
+    // The node steps the same on its share as on the whole message, to the bit.
+    const auto from_share = s.g.step_node<1>(n, r.message);
+    const auto from_whole = s.g.step_node<1>(n, step0.message);
+    REQUIRE(from_share);
+    REQUIRE(from_whole);
+    CHECK(from_share->features == from_whole->features);
+    CHECK(same_values(from_share->logits, from_whole->logits));
+
+    const Bytes step = rt::encode_node_step<G, 1>(rt::parents_of<G, 1>(present), *from_share);
+    const auto back = rt::decode_node_step<G, 1>(step);
+    CHECK(back.expected == Presence(0b11));
+    CHECK(back.step.features == from_share->features);
+    CHECK(same_values(back.step.logits, from_share->logits));
+    CHECK(rt::encode_node_step<G, 1>(back.expected, back.step) == step);
+
+    // Damage is refused.
+    const auto request_of = [](std::span<const std::uint8_t> b, std::size_t node) {
+      return rt::decode_edge_request<G, 1>(b, node);
+    };
+    const auto step_of = [](std::span<const std::uint8_t> b) {
+      return rt::decode_node_step<G, 1>(b);
+    };
+    CHECK_THROWS_AS(request_of(std::span(bytes).first(bytes.size() - 1), n), ddnn::error);
+    CHECK_THROWS_AS(step_of(std::span(step).first(step.size() - 1)), ddnn::error);
+    CHECK_THROWS_AS(request_of(bytes, 2), ddnn::error);  // there is no edge node 2
+  }
+  const auto only_edge1 = s.g.step_devices(s.inputs, Presence(0b110000));
+  const auto share_of = [&](std::size_t node) {
+    return rt::encode_edge_request<G, 1>(only_edge1.message, node);
+  };
+  CHECK_THROWS_AS(share_of(0), ddnn::error);  // edge 0 has no child present
+  const Bytes forged = share_of(1);
+  const auto request_for_0 = [&] { return rt::decode_edge_request<G, 1>(forged, 0); };
+  CHECK_THROWS_AS(request_for_0(), ddnn::error);  // not edge 0's children
+  Bytes expects_nobody =
+      rt::encode_node_step<G, 1>(Presence(0b01), *s.g.step_node<1>(0, step0.message));
+  std::fill_n(expects_nobody.begin(), 8, std::uint8_t{0});
+  const auto nobody = [&] { return rt::decode_node_step<G, 1>(expects_nobody); };
+  CHECK_THROWS_AS(nobody(), ddnn::error);
 }

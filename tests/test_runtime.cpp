@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <random>
+#include <utility>
 #include <vector>
 
 #include "ddnn/layers/dense.hpp"
@@ -18,6 +19,7 @@
 #include "ddnn/runtime/device.hpp"
 #include "ddnn/runtime/in_process.hpp"
 #include "ddnn/runtime/replay.hpp"
+#include "ddnn/runtime/tier_join.hpp"
 #include "ddnn/runtime/worker.hpp"
 #include "graph_fixtures.hpp"
 
@@ -41,7 +43,8 @@ struct Deployment {
   Topics topics = Topics::for_model(model);
   std::vector<std::unique_ptr<Device<G>>> devices;
   std::unique_ptr<LocalAggregator<G>> aggregator;
-  std::vector<std::unique_ptr<Worker<G>>> workers;
+  std::vector<std::unique_ptr<Node>> workers;  ///< edge nodes' processes, then cloud workers
+  std::vector<std::unique_ptr<TierJoin<G>>> joins;
   AnswerSink<G> sink{model, topics};
   std::map<std::uint64_t, std::pair<answer_t<G>, Provenance>> answers;
   std::uint64_t repeated = 0;
@@ -69,12 +72,33 @@ struct Deployment {
           if (!answers.try_emplace(sample, a, p).second) ++repeated;
         });
     network.add(*aggregator);
-    for (std::size_t t = 1; t < G::tier_count; ++t)
-      for (std::size_t w = 0; w < workers_per_tier; ++w) {
-        workers.push_back(std::make_unique<Worker<G>>(g, model, t, topics, w));
+    // Each edge node of each edge tier served by `workers_per_tier` processes, two joins per
+    // edge tier (sharded by sample id), then the cloud's workers.
+    [&]<std::size_t... E>(std::index_sequence<E...>) {
+      ((add_edge_tier<E + 1>(workers_per_tier)), ...);
+    }
+    (std::make_index_sequence<G::tier_count - 2>{});
+    for (std::size_t w = 0; w < workers_per_tier; ++w) {
+      workers.push_back(std::make_unique<Worker<G>>(g, model, topics, w));
+      worker_ids.push_back(network.add(*workers.back()));
+    }
+    network.add(sink);
+  }
+
+  static constexpr std::size_t joins_per_tier = 2;
+  template <std::size_t T>
+  void add_edge_tier(std::size_t processes) {
+    for (std::size_t n = 0; n < G::template tier<T>::nodes; ++n)
+      for (std::size_t w = 0; w < processes; ++w) {
+        workers.push_back(
+            std::make_unique<EdgeNode<G>>(graph, model, T, n, topics, joins_per_tier));
         worker_ids.push_back(network.add(*workers.back()));
       }
-    network.add(sink);
+    for (std::size_t j = 0; j < joins_per_tier; ++j) {
+      joins.push_back(std::make_unique<TierJoin<G>>(
+          graph, model, topics, TierJoinOptions{.tier = T, .join = j, .joins = joins_per_tier}));
+      network.add(*joins.back());
+    }
   }
 
   void tick(std::uint64_t sample) {
@@ -357,7 +381,8 @@ TEST_CASE("runtime: garbage, foreign, truncated and stale messages are dropped a
   CHECK(dep.aggregator->alive()[5]);
   CHECK(c.stale == 1);
   std::uint64_t worker_malformed = 0;
-  for (const auto& w : dep.workers) worker_malformed += w->counters().malformed;
+  for (const auto& w : dep.workers)
+    worker_malformed += dynamic_cast<const Worker<paper>&>(*w).counters().malformed;
   CHECK(worker_malformed == 60);
 }
 
@@ -396,4 +421,73 @@ TEST_CASE(
   CHECK(dep.repeated == 0);  // one answer per sample; the copies are the same message
   CHECK(dep.aggregator->counters().answered == 20);
   CHECK(dep.aggregator->pending() == 0);
+}
+
+TEST_CASE("runtime: edge nodes step their own share; the tier's joins decide the edge exit") {
+  const two_edges g = make_graph<two_edges>(31, 0.9);
+  Deployment<two_edges> dep(g, 160, FaultPlan{});
+  dep.stream(1ms);
+  CHECK(dep.check_answers() == 0);
+  std::map<std::size_t, std::size_t> by_tier;
+  for (const auto& [s, e] : dep.answers) ++by_tier[e.first.exit_tier];
+  CHECK(by_tier[1] > 0);  // the edge exit answered some samples
+  CHECK(by_tier[2] > 0);  // and sent the others to the cloud
+  // Both joins took their share of the samples (by sample id) and finished every meeting.
+  for (const auto& j : dep.joins) {
+    CHECK(j->pending() == 0);
+    CHECK(j->counters().received > 0);
+    CHECK(j->counters().unexpected == 0);
+  }
+  // Each edge node's processes received only their node's share.
+  for (std::size_t w = 0; w < 4; ++w)
+    CHECK(dynamic_cast<const EdgeNode<two_edges>&>(*dep.workers[w]).counters().unexpected == 0);
+}
+
+TEST_CASE(
+    "runtime: an edge node's dead process is retried on its other one; an edge node with "
+    "no process left degrades, never loses or falsifies") {
+  const two_edges g = make_graph<two_edges>(32, 0.3);
+  AggregatorOptions options;
+  options.answer_deadline = 30ms;
+  FaultPlan slow;
+  slow.latency = 2ms;
+  SUBCASE("one of edge 1's two processes dies") {
+    Deployment<two_edges> dep(g, 120, slow, options);
+    for (std::size_t i = 0; i < 120; ++i) {
+      dep.network.run_until(clock_time(std::chrono::milliseconds(i)));
+      if (i == 40) dep.network.kill(dep.worker_ids[2]);
+      dep.tick(i);
+    }
+    dep.network.run_until_idle(10s);
+    CHECK(dep.check_answers() == 0);
+    CHECK(dep.aggregator->counters().retries > 0);
+  }
+  SUBCASE("both of edge 1's processes die") {
+    Deployment<two_edges> dep(g, 120, slow, options);
+    for (std::size_t i = 0; i < 120; ++i) {
+      dep.network.run_until(clock_time(std::chrono::milliseconds(i)));
+      if (i == 40) {
+        dep.network.kill(dep.worker_ids[2]);
+        dep.network.kill(dep.worker_ids[3]);
+      }
+      dep.tick(i);
+    }
+    dep.network.run_until_idle(10s);
+    const std::size_t degraded = dep.check_answers();  // every answer exact or marked
+    CHECK(degraded > 0);
+    std::uint64_t abandoned = 0;
+    for (const auto& j : dep.joins) abandoned += j->counters().abandoned;
+    CHECK(abandoned > 0);  // meetings that waited for edge 1 in vain
+  }
+}
+
+TEST_CASE("runtime: three tiers over a lossy network: every sample answered once, exactly") {
+  const three_tier g = make_graph<three_tier>(33, 0.4);
+  FaultPlan plan{.seed = 5, .drop = 0.03, .duplicate = 0.1, .delay = 0.3, .max_delay = 20ms};
+  Deployment<three_tier> dep(g, 200, plan);
+  dep.stream(2ms);
+  dep.check_answers();
+  std::uint64_t duplicates = 0;
+  for (const auto& j : dep.joins) duplicates += j->counters().duplicates + j->counters().late;
+  CHECK(duplicates > 0);  // the network's copies reached the joins, which ignored them
 }

@@ -506,8 +506,9 @@ int run(const Options& o) {
   const std::uint64_t model = model_id(g);
   const Topics topics = Topics::for_model(model);
   if (o.role == "access-rules") {
+    static_assert(Graph::tier_count == 2, "the node program runs devices, aggregator and cloud");
     std::cout << mosquitto_acl(
-        {.devices = Graph::devices, .workers = o.workers, .tiers = Graph::tier_count}, topics);
+        {.devices = Graph::devices, .workers = o.workers, .edge_tiers = {}, .joins = 1}, topics);
     return 0;
   }
   MqttOptions m = o.mqtt;
@@ -552,7 +553,7 @@ int run(const Options& o) {
     return 0;
   }
   if (o.role == "worker") {
-    Worker<Graph> worker(g, model, 1, topics, o.node);
+    Worker<Graph> worker(g, model, topics, o.node);
     MqttTransport t(m);
     run_node(t, worker, stop_requested);
     return 0;

@@ -46,6 +46,17 @@ std::optional<Bytes> recode_any_tier(Recode&& recode_tier) {
   return out;
 }
 
+/// recode_any_tier() over the edge tiers only (1 .. tier_count - 2).
+template <class Graph, class Recode>
+std::optional<Bytes> recode_any_edge_tier(Recode&& recode_tier) {
+  std::optional<Bytes> out;
+  [&]<std::size_t... E>(std::index_sequence<E...>) {
+    ((out = out ? out : recode_tier(std::integral_constant<std::size_t, E + 1>{})), ...);
+  }
+  (std::make_index_sequence<Graph::tier_count - 2>{});
+  return out;
+}
+
 template <class Graph>
 std::optional<Bytes> recode_payload(const ddnn::runtime::opened& o) {
   namespace rt = ddnn::runtime;
@@ -79,6 +90,24 @@ std::optional<Bytes> recode_payload(const ddnn::runtime::opened& o) {
     case rt::message_kind::status:
       return recode([&] { return rt::decode_status(p); },
                     [](const auto& s) { return rt::encode_status(s); });
+    case rt::message_kind::edge_request:
+      return recode_any_edge_tier<Graph>([&](auto tier) {
+        constexpr std::size_t T = decltype(tier)::value;
+        const std::size_t node = o.header.node;
+        return recode([&] { return rt::decode_edge_request<Graph, T>(p, node); },
+                      [&](const auto& r) {
+                        auto whole = r.message;  // the children's maps, with the whole presence
+                        whole.present = r.below;
+                        return rt::encode_edge_request<Graph, T>(whole, node);
+                      });
+      });
+    case rt::message_kind::node_step:
+      return recode_any_edge_tier<Graph>([&](auto tier) {
+        constexpr std::size_t T = decltype(tier)::value;
+        return recode(
+            [&] { return rt::decode_node_step<Graph, T>(p); },
+            [](const auto& s) { return rt::encode_node_step<Graph, T>(s.expected, s.step); });
+      });
   }
   return std::nullopt;  // open() lets no other kind through
 }

@@ -60,6 +60,21 @@ int main(int, char** argv) {
   write("valid_answer.bin", sealed(K::answer, rt::encode_answer<message_model>(a)));
   write("valid_status.bin",
         sealed(K::status, rt::encode_status({.state = rt::node_state::online, .incarnation = 7})));
+  // The edge kinds name the edge node (message_model's edge tiers have one node: node 0).
+  const auto from_edge = [](rt::message_kind kind, const Bytes& payload) {
+    return rt::seal({.kind = kind, .node = 0, .model = envelope_model, .sample = 41, .attempt = 1},
+                    payload);
+  };
+  write("valid_edge_request1.bin",
+        from_edge(K::edge_request, rt::encode_edge_request<message_model, 1>(s0.message, 0)));
+  write("valid_edge_request2.bin",
+        from_edge(K::edge_request, rt::encode_edge_request<message_model, 2>(s1.message, 0)));
+  write("valid_node_step1.bin",
+        from_edge(K::node_step, rt::encode_node_step<message_model, 1>(
+                                    ddnn::Presence(1), *g.step_node<1>(0, s0.message))));
+  write("valid_node_step2.bin",
+        from_edge(K::node_step, rt::encode_node_step<message_model, 2>(
+                                    ddnn::Presence(1), *g.step_node<2>(0, s1.message))));
 
   const Bytes logits = sealed(K::logits, rt::encode_logits(s0.message.logits[1]));
   const Bytes answer = sealed(K::answer, rt::encode_answer<message_model>(a));

@@ -1,7 +1,8 @@
 // The local aggregator: the one place a sample's fate is decided. It waits for the logits of the
 // devices it believes alive (until all arrived or a deadline passes; presence = what arrived),
 // applies the local exit, and either answers or asks those devices for their feature maps
-// (deadline again), assembles the tier message and sends it to the upper tier's worker group.
+// (deadline again), assembles the tier message and sends it up (upward.hpp: to the cloud's
+// worker group, or to each edge node its share).
 // It keeps every sample until it is answered: after a deadline it resends with attempt + 1, after
 // the last attempt it answers with the local exit's result marked degraded. The first answer
 // wins; duplicates and late messages are dropped and counted; every sample gets exactly one
@@ -32,6 +33,7 @@
 #include "ddnn/runtime/node.hpp"
 #include "ddnn/runtime/payloads.hpp"
 #include "ddnn/runtime/topics.hpp"
+#include "ddnn/runtime/upward.hpp"
 
 DDNN_BEGIN_NAMESPACE
 namespace runtime {
@@ -153,7 +155,7 @@ class LocalAggregator final : public Node {
     std::array<Logits, D> logits{};
     std::array<NodeStep, D> nodes{};
     std::optional<ExitDecision<Graph::classes>> local;
-    std::vector<std::uint8_t> message;  ///< the tier message, kept for retries
+    typename Graph::template message_type<0> up;  ///< the message sent up, kept for retries
     std::uint16_t attempts = 0;
     std::uint16_t sensed = 0;  ///< the highest sensing attempt seen (a driver asking again)
     bool queued = false;       ///< waiting for room under max_in_flight
@@ -245,7 +247,7 @@ class LocalAggregator final : public Node {
   void decide_locally(std::uint64_t sample, Sample& s, clock_time now, Publisher& out) {
     if constexpr (has_exit) {
       s.local = graph_.template decide<0>(s.logits, s.logits_arrived);
-      if (s.local->exits) return finish(sample, s, answer_of(*s.local, 0, false), out);
+      if (s.local->exits) return finish(sample, s, answer_of<Graph>(*s.local, 0, false), out);
       s.phase = Phase::features;
       s.requested = s.logits_arrived;
       schedule(sample, s, now + options_.features_deadline);
@@ -263,8 +265,7 @@ class LocalAggregator final : public Node {
 
   void send_up(std::uint64_t sample, Sample& s, clock_time now, Publisher& out) {
     if (s.features_arrived.none(D)) return degraded(sample, s, out);
-    s.message = encode_tier_message(
-        Graph::template assemble<0>(std::span<const NodeStep, D>(s.nodes), s.features_arrived));
+    s.up = Graph::template assemble<0>(std::span<const NodeStep, D>(s.nodes), s.features_arrived);
     s.phase = Phase::upper;
     for (NodeStep& n : s.nodes) n = NodeStep{};  // the message holds them now
     if (in_flight_ >= options_.max_in_flight) {
@@ -279,10 +280,9 @@ class LocalAggregator final : public Node {
   }
 
   void transmit(std::uint64_t sample, Sample& s, clock_time now, Publisher& out) {
-    outgoing_message m = message_to(
-        topics_.tier(1), seal(header(message_kind::tier_message, sample, s.attempts), s.message));
-    m.response_topic = topics_.reply(options_.node);
-    out.publish(std::move(m));
+    runtime::send_up<Graph, 0>(s.up, topics_,
+                               header(message_kind::tier_message, sample, s.attempts),
+                               topics_.reply(options_.node), out);
     ++s.attempts;
     schedule(sample, s, now + options_.answer_deadline);
   }
@@ -301,23 +301,12 @@ class LocalAggregator final : public Node {
 
   void degraded(std::uint64_t sample, Sample& s, Publisher& out) {
     ++counters_.degraded;
-    if (s.local) return finish(sample, s, answer_of(*s.local, 0, true), out);
+    if (s.local) return finish(sample, s, answer_of<Graph>(*s.local, 0, true), out);
     // No local exit to fall back on: the least confident answer, marked degraded.
     Answer a;
     a.degraded = true;
     a.measure = 1.0;
     finish(sample, s, a, out);
-  }
-
-  [[nodiscard]] static Answer answer_of(const ExitDecision<Graph::classes>& d, std::size_t tier,
-                                        bool degraded) {
-    Answer a;
-    a.predicted = std::uint32_t(d.predicted);
-    a.exit_tier = std::uint8_t(tier);
-    a.degraded = degraded;
-    a.measure = d.measure;
-    for (std::size_t c = 0; c < Graph::classes; ++c) a.logits[c] = d.logits[c];
-    return a;
   }
 
   void finish(std::uint64_t sample, Sample& s, Answer a, Publisher& out) {

@@ -25,6 +25,7 @@ struct Counters {
   std::uint64_t cache_misses = 0;  ///< feature requests for a sample no longer cached
   std::uint64_t waiting = 0;       ///< samples held back by the cap on requests in flight
   std::uint64_t resent = 0;        ///< answers sent again for a sample sensed again
+  std::uint64_t abandoned = 0;     ///< joins given up: a node never sent its step (retried)
 };
 
 /// Counts a message that failed to open or decode: foreign when it is a well-formed envelope

@@ -7,7 +7,7 @@
 // Wire format (little-endian, envelope_bytes = 30):
 //   offset  0  4  magic "DDNE"
 //   offset  4  1  u8  envelope version (1)
-//   offset  5  1  u8  message kind (message_kind: 1 logits .. 6 status)
+//   offset  5  1  u8  message kind (message_kind: 1 logits .. 8 node_step)
 //   offset  6  2  u16 node id of the sender
 //   offset  8  8  u64 model id (io/model_id.hpp)
 //   offset 16  8  u64 sample id
@@ -44,6 +44,8 @@ enum class message_kind : std::uint8_t {
   tier_message = 4,     ///< a whole tier's TierMessage (graph/message.hpp)
   answer = 5,           ///< the network's answer for a sample
   status = 6,           ///< a node going online or offline
+  edge_request = 7,     ///< an edge node's share of a tier message: its children's feature maps
+  node_step = 8,        ///< one upper-tier node's logits and feature map, for its tier's join
 };
 
 /// The kind's name, for messages and logs ("unknown" for a value outside message_kind).
@@ -61,6 +63,10 @@ enum class message_kind : std::uint8_t {
       return "answer";
     case message_kind::status:
       return "status";
+    case message_kind::edge_request:
+      return "edge_request";
+    case message_kind::node_step:
+      return "node_step";
   }
   return "unknown";
 }

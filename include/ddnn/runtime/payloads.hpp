@@ -17,6 +17,11 @@
 //                    logits, u64 devices whose logits it used, u64 devices whose feature maps
 //                    went up
 //   status           u8 state (1 online, 0 offline), u64 incarnation
+//   edge_request     for node n of edge tier T: u64 nodes of tier T-1 present in the tier
+//                    message it is cut from, then the feature maps of n's children among them
+//                    (children n*k .. n*k+k-1), in order, each as a features payload
+//   node_step        for node n of tier T: u64 nodes of tier T the join waits for, then (when
+//                    tier T has an exit) its classes x float32 logits, then its feature map
 #pragma once
 #include <array>
 #include <bit>
@@ -28,9 +33,11 @@
 #include <string>
 #include <vector>
 
+#include "ddnn/aggregate/presence.hpp"
 #include "ddnn/core/bit_tensor.hpp"
 #include "ddnn/core/error.hpp"
 #include "ddnn/core/tensor.hpp"
+#include "ddnn/exits/exit_branch.hpp"
 #include "ddnn/graph/message.hpp"
 #include "ddnn/runtime/envelope.hpp"
 
@@ -244,6 +251,138 @@ template <class Graph>
   a.features_present = detail::load_le(p + 22 + 4 * Graph::classes, 8);
   detail::check_answer(a, Graph::tier_count);
   return a;
+}
+
+/// The answer payload of an exit's decision at `tier`.
+template <class Graph>
+[[nodiscard]] answer_t<Graph> answer_of(const ExitDecision<Graph::classes>& d, std::size_t tier,
+                                        bool degraded) {
+  answer_t<Graph> a;
+  a.predicted = std::uint32_t(d.predicted);
+  a.exit_tier = std::uint8_t(tier);
+  a.degraded = degraded;
+  a.measure = d.measure;
+  for (std::size_t c = 0; c < Graph::classes; ++c) a.logits[c] = d.logits[c];
+  return a;
+}
+
+// ---- edge_request ------------------------------------------------------------------------------
+
+/// The nodes of tier T - 1 that node `n` of tier T aggregates.
+template <class Graph, std::size_t T>
+[[nodiscard]] Presence children_of(std::size_t n) {
+  constexpr std::size_t k = Graph::template tier<T>::children;
+  Presence p;
+  for (std::size_t c = n * k; c < n * k + k; ++c) p.set(c);
+  return p;
+}
+
+/// The nodes of tier T that have a child in `below` (those a join of tier T waits for).
+template <class Graph, std::size_t T>
+[[nodiscard]] Presence parents_of(Presence below) {
+  Presence p;
+  for (std::size_t n = 0; n < Graph::template tier<T>::nodes; ++n)
+    if (!(below & children_of<Graph, T>(n)).none(Graph::template tier<T - 1>::nodes)) p.set(n);
+  return p;
+}
+
+/// What an edge node receives: the presence of the whole tier message below, and that message
+/// cut down to its own children (the only feature maps it reads).
+template <class Graph, std::size_t T>
+struct edge_request {
+  Presence below;  ///< nodes of tier T - 1 present in the whole message
+  typename Graph::template message_type<T - 1> message;  ///< present = below & its children
+};
+
+/// The edge_request payload for node `n` of edge tier `T` from the tier message below. Throws
+/// ddnn::error when none of n's children is present (the node has nothing to do).
+template <class Graph, std::size_t T>
+[[nodiscard]] std::vector<std::uint8_t> encode_edge_request(
+    const typename Graph::template message_type<T - 1>& below, std::size_t n) {
+  constexpr std::size_t nodes_below = Graph::template tier<T - 1>::nodes;
+  const Presence mine = below.present & children_of<Graph, T>(n);
+  if (mine.none(nodes_below))
+    ddnn::detail::fail("edge_request: node " + std::to_string(n) + " of tier " + std::to_string(T) +
+                       " has no child present");
+  std::vector<std::uint8_t> out(8);
+  detail::store_le(out.data(), below.present.bits(), 8);
+  for (std::size_t c = 0; c < nodes_below; ++c) {
+    if (!mine[c]) continue;
+    const std::vector<std::uint8_t> f = encode_features(below.features[c]);
+    out.insert(out.end(), f.begin(), f.end());
+  }
+  return out;
+}
+
+/// Reads an edge_request payload for node `n` of edge tier `T`.
+template <class Graph, std::size_t T>
+[[nodiscard]] edge_request<Graph, T> decode_edge_request(std::span<const std::uint8_t> payload,
+                                                         std::size_t n) {
+  constexpr std::size_t nodes_below = Graph::template tier<T - 1>::nodes;
+  constexpr std::size_t map_bytes = features_payload_bytes<Graph, T - 1>;
+  if (n >= Graph::template tier<T>::nodes)
+    ddnn::detail::fail("edge_request for node " + std::to_string(n) + " of tier " +
+                       std::to_string(T) + ", which has " +
+                       std::to_string(Graph::template tier<T>::nodes) + " nodes");
+  if (payload.size() < 8)
+    ddnn::detail::fail("edge_request payload has " + std::to_string(payload.size()) +
+                       " bytes, fewer than its 8-byte presence");
+  edge_request<Graph, T> r;
+  r.below = Presence(detail::load_le(payload.data(), 8));
+  r.below.check_within(nodes_below);
+  const Presence mine = r.below & children_of<Graph, T>(n);
+  if (mine.none(nodes_below))
+    ddnn::detail::fail("edge_request payload has no child of node " + std::to_string(n));
+  detail::expect_size(payload, 8 + mine.count(nodes_below) * map_bytes, "edge_request");
+  r.message.present = mine;
+  std::size_t at = 8;
+  for (std::size_t c = 0; c < nodes_below; ++c) {
+    if (!mine[c]) continue;
+    r.message.features[c] = decode_features<Graph, T - 1>(payload.subspan(at, map_bytes));
+    at += map_bytes;
+  }
+  return r;
+}
+
+// ---- node_step ---------------------------------------------------------------------------------
+
+/// What a node of tier T sends its tier's join: the nodes the join waits for, and its step.
+template <class Graph, std::size_t T>
+struct node_step_payload {
+  Presence expected;  ///< nodes of tier T that got a share of this sample
+  typename Graph::template node_step_type<T> step;
+};
+
+/// The node_step payload of a node of tier `T`.
+template <class Graph, std::size_t T>
+[[nodiscard]] std::vector<std::uint8_t> encode_node_step(
+    Presence expected, const typename Graph::template node_step_type<T>& step) {
+  expected.check_within(Graph::template tier<T>::nodes);
+  std::vector<std::uint8_t> out(8);
+  detail::store_le(out.data(), expected.bits(), 8);
+  if constexpr (Graph::template tier<T>::has_exit) {
+    const std::vector<std::uint8_t> l = encode_logits(step.logits);
+    out.insert(out.end(), l.begin(), l.end());
+  }
+  const std::vector<std::uint8_t> f = encode_features(step.features);
+  out.insert(out.end(), f.begin(), f.end());
+  return out;
+}
+
+/// Reads a node_step payload of a node of tier `T`.
+template <class Graph, std::size_t T>
+[[nodiscard]] node_step_payload<Graph, T> decode_node_step(std::span<const std::uint8_t> payload) {
+  constexpr bool has_exit = Graph::template tier<T>::has_exit;
+  constexpr std::size_t logit_bytes = has_exit ? logits_payload_bytes<Graph> : 0;
+  detail::expect_size(payload, 8 + logit_bytes + features_payload_bytes<Graph, T>, "node_step");
+  node_step_payload<Graph, T> r;
+  r.expected = Presence(detail::load_le(payload.data(), 8));
+  r.expected.check_within(Graph::template tier<T>::nodes);
+  if (r.expected.none(Graph::template tier<T>::nodes))
+    ddnn::detail::fail("node_step payload expects no node");
+  if constexpr (has_exit) r.step.logits = decode_logits<Graph>(payload.subspan(8, logit_bytes));
+  r.step.features = decode_features<Graph, T>(payload.subspan(8 + logit_bytes));
+  return r;
 }
 
 // ---- status ------------------------------------------------------------------------------------

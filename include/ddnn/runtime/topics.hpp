@@ -7,7 +7,9 @@
 //   <p>/logits/<d>          device d's exit-head logits for a sample
 //   <p>/request/<d>         the aggregator asks device d for its feature map of a sample
 //   <p>/features/<d>        device d's feature map of a sample
-//   <p>/tier/<t>            an assembled tier message for tier t's workers (shared group)
+//   <p>/tier/<t>            an assembled tier message for the cloud's workers (shared group)
+//   <p>/edge/<t>/<n>        node n of edge tier t's share of the tier message (shared group)
+//   <p>/join/<t>/<j>        edge tier t's node steps of the samples whose id % joins == j
 //   <p>/reply/<a>           a worker's answer for aggregator a (the request's response topic)
 //   <p>/answers             final answers, one per sample
 //   <p>/stats/<role>[/<n>]  retained counters a node reports when it stops (the demo's report)
@@ -45,6 +47,17 @@ struct Topics {
   /// The shared subscription of tier t's workers: each message goes to one of them.
   [[nodiscard]] std::string tier_group(std::size_t t) const {
     return "$share/ddnn-tier" + std::to_string(t) + "/" + tier(t);
+  }
+  /// Node n of edge tier t: its share of each tier message, and the group of its processes.
+  [[nodiscard]] std::string edge(std::size_t t, std::size_t n) const {
+    return per("edge/" + std::to_string(t), n);
+  }
+  [[nodiscard]] std::string edge_group(std::size_t t, std::size_t n) const {
+    return "$share/ddnn-edge" + std::to_string(t) + "-" + std::to_string(n) + "/" + edge(t, n);
+  }
+  /// Where edge tier t's node steps of a sample meet: join j of `joins` takes sample % joins == j.
+  [[nodiscard]] std::string join(std::size_t t, std::size_t j) const {
+    return per("join/" + std::to_string(t), j);
   }
   [[nodiscard]] std::string reply(std::size_t aggregator) const { return per("reply", aggregator); }
   [[nodiscard]] std::string answers() const { return prefix + "/answers"; }

@@ -1,9 +1,11 @@
-// The worker role: a stateless step of one upper tier. Several workers of a tier share one
-// subscription group, so each tier message goes to one of them; a worker steps the tier on it
-// and either answers (the cloud always does; an edge tier when its exit is confident) on the
-// request's response topic, or forwards its own tier message to the next tier's group with the
-// same response topic. It keeps nothing between messages, so a worker that dies loses only the
-// messages it held, which the aggregator's deadline retries elsewhere.
+// The stateless roles above the devices. A cloud `Worker` steps the cloud on a whole tier message
+// and answers on the request's response topic. An `EdgeNode` is node n of an edge tier: it
+// steps its section and exit head on its share of the tier message (its children's feature
+// maps, runtime/upward.hpp) and sends its node step to its tier's join (runtime/tier_join.hpp),
+// which decides the edge exit on all of them. Several processes may serve the cloud, or the same
+// edge node, through one shared subscription, so each message goes to one of them. None keeps
+// anything between messages: a process that dies loses only the messages it held, which the
+// aggregator's deadline retries elsewhere.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -22,27 +24,82 @@
 DDNN_BEGIN_NAMESPACE
 namespace runtime {
 
+/// A cloud worker; `node` is its number in the replies' envelopes.
 template <class Graph>
 class Worker final : public Node {
+  static constexpr std::size_t cloud = Graph::tier_count - 1;
+
  public:
-  /// A worker of tier `tier` (1 .. tier_count - 1); `node` is its number in status and replies.
-  Worker(const Graph& graph, std::uint64_t model, std::size_t tier, Topics topics,
-         std::size_t node = 0)
-      : graph_(graph), model_(model), tier_(tier), node_(node), topics_(std::move(topics)) {
-    if (tier == 0 || tier >= Graph::tier_count)
-      ddnn::detail::fail("Worker: tier " + std::to_string(tier) + " is not an upper tier (1.." +
-                         std::to_string(Graph::tier_count - 1) + ")");
-  }
+  Worker(const Graph& graph, std::uint64_t model, Topics topics, std::size_t node = 0)
+      : graph_(graph), model_(model), node_(node), topics_(std::move(topics)) {}
 
   [[nodiscard]] std::vector<std::string> subscriptions() const override {
-    return {topics_.tier_group(tier_)};
+    return {topics_.tier_group(cloud)};
   }
 
   void on_message(const received_message& m, clock_time, Publisher& out) override {
     ++counters_.received;
     try {
       const opened o = open(m.payload, model_);
-      if (m.topic != topics_.tier(tier_) || o.header.kind != message_kind::tier_message ||
+      if (m.topic != topics_.tier(cloud) || o.header.kind != message_kind::tier_message ||
+          m.response_topic.empty())
+        return void(++counters_.unexpected);
+      const auto below = decode_tier_message<Graph, cloud - 1>(o.payload);
+      const auto step = graph_.template step<cloud>(below);
+      if (!step.answered) return void(++counters_.unexpected);  // nothing present below
+      ++counters_.answered;
+      out.publish(message_to(m.response_topic, seal({.kind = message_kind::answer,
+                                                     .node = std::uint16_t(node_),
+                                                     .model = model_,
+                                                     .sample = o.header.sample,
+                                                     .attempt = o.header.attempt},
+                                                    encode_answer<Graph>(answer_of<Graph>(
+                                                        step.decision, cloud, false)))));
+    } catch (const error&) {
+      count_rejected(counters_, m.payload, model_);
+    }
+  }
+
+  [[nodiscard]] const Counters& counters() const noexcept { return counters_; }
+
+ private:
+  const Graph& graph_;
+  std::uint64_t model_;
+  std::size_t node_;
+  Topics topics_;
+  Counters counters_;
+};
+
+/// Node `node` of edge tier `tier`; its node steps go to join sample % `joins` of its tier.
+template <class Graph>
+class EdgeNode final : public Node {
+ public:
+  EdgeNode(const Graph& graph, std::uint64_t model, std::size_t tier, std::size_t node,
+           Topics topics, std::size_t joins = 1)
+      : graph_(graph),
+        model_(model),
+        tier_(tier),
+        node_(node),
+        joins_(joins),
+        topics_(std::move(topics)) {
+    if (!is_edge_tier<1>(tier))
+      ddnn::detail::fail("EdgeNode: tier " + std::to_string(tier) + " is not an edge tier");
+    if (node >= nodes_of<1>(tier))
+      ddnn::detail::fail("EdgeNode: tier " + std::to_string(tier) + " has " +
+                         std::to_string(nodes_of<1>(tier)) + " nodes, there is no node " +
+                         std::to_string(node));
+    if (joins == 0) ddnn::detail::fail("EdgeNode: joins must be at least 1");
+  }
+
+  [[nodiscard]] std::vector<std::string> subscriptions() const override {
+    return {topics_.edge_group(tier_, node_)};
+  }
+
+  void on_message(const received_message& m, clock_time, Publisher& out) override {
+    ++counters_.received;
+    try {
+      const opened o = open(m.payload, model_);
+      if (m.topic != topics_.edge(tier_, node_) || o.header.kind != message_kind::edge_request ||
           m.response_topic.empty())
         return void(++counters_.unexpected);
       dispatch<1>(o, m.response_topic, out);
@@ -54,45 +111,49 @@ class Worker final : public Node {
   [[nodiscard]] const Counters& counters() const noexcept { return counters_; }
 
  private:
-  // The tier index is known at run time; the step is a template: find T == tier_.
   template <std::size_t T>
-  void dispatch(const opened& o, const std::string& reply_to, Publisher& out) {
-    if constexpr (T < Graph::tier_count) {
-      if (T != tier_) return dispatch<T + 1>(o, reply_to, out);
-      const auto below = decode_tier_message<Graph, T - 1>(o.payload);
-      const auto step = graph_.template step<T>(below);
-      if (!step.answered) return void(++counters_.unexpected);  // no node of the tier present
-      if (step.decision.exits) {
-        answer_t<Graph> a;
-        a.predicted = std::uint32_t(step.decision.predicted);
-        a.exit_tier = std::uint8_t(T);
-        a.measure = step.decision.measure;
-        for (std::size_t c = 0; c < Graph::classes; ++c) a.logits[c] = step.decision.logits[c];
-        ++counters_.answered;
-        out.publish(message_to(
-            reply_to, seal(header(message_kind::answer, o.header), encode_answer<Graph>(a))));
-      } else if constexpr (T + 1 < Graph::tier_count) {
-        outgoing_message m = message_to(
-            topics_.tier(T + 1),
-            seal(header(message_kind::tier_message, o.header), encode_tier_message(step.message)));
-        m.response_topic = reply_to;
-        out.publish(std::move(m));
-      }
+  static constexpr bool is_edge_tier(std::size_t tier) {
+    if constexpr (T + 1 >= Graph::tier_count) {
+      return false;
+    } else {
+      return tier == T || is_edge_tier<T + 1>(tier);
+    }
+  }
+  template <std::size_t T>
+  static constexpr std::size_t nodes_of(std::size_t tier) {
+    if constexpr (T + 1 >= Graph::tier_count) {
+      return 0;
+    } else {
+      return tier == T ? Graph::template tier<T>::nodes : nodes_of<T + 1>(tier);
     }
   }
 
-  [[nodiscard]] envelope header(message_kind kind, const envelope& request) const {
-    return {.kind = kind,
-            .node = std::uint16_t(node_),
-            .model = model_,
-            .sample = request.sample,
-            .attempt = request.attempt};
+  // The tier is known at run time; the step is a template: find T == tier_.
+  template <std::size_t T>
+  void dispatch(const opened& o, const std::string& reply_to, Publisher& out) {
+    if constexpr (T + 1 < Graph::tier_count) {
+      if (T != tier_) return dispatch<T + 1>(o, reply_to, out);
+      const auto request = decode_edge_request<Graph, T>(o.payload, node_);
+      const auto step = graph_.template step_node<T>(node_, request.message);
+      if (!step) return void(++counters_.unexpected);  // cannot happen: a child is present
+      outgoing_message m =
+          message_to(topics_.join(T, o.header.sample % joins_),
+                     seal({.kind = message_kind::node_step,
+                           .node = std::uint16_t(node_),
+                           .model = model_,
+                           .sample = o.header.sample,
+                           .attempt = o.header.attempt},
+                          encode_node_step<Graph, T>(parents_of<Graph, T>(request.below), *step)));
+      m.response_topic = reply_to;
+      out.publish(std::move(m));
+    }
   }
 
   const Graph& graph_;
   std::uint64_t model_;
   std::size_t tier_;
   std::size_t node_;
+  std::size_t joins_;
   Topics topics_;
   Counters counters_;
 };
