@@ -18,6 +18,8 @@ using DenseLayer = ddnn::BinaryDense<256>::bind<ddnn::Vector<1024>>;
 using FirstLayer =
     ddnn::FirstConv<4, 3, 1, 1, ddnn::MaxPool<3, 2, 1>>::bind<ddnn::Shape<32, 32, 3>>;
 
+using TileLayer = ddnn::FirstConv<16, 3, 1, 1>::bind<ddnn::Shape<10, 14, 1>>;
+
 constexpr std::uint64_t ceiling_iterations = 4096;
 
 std::vector<float> random_signs(std::mt19937& rng, std::size_t n) {
@@ -93,6 +95,16 @@ void bm_first_layer(benchmark::State& state, ddnn::isa_id isa) {
   time_forward(state, layer, input, output, first_layer.macs);
 }
 
+void bm_first_tile(benchmark::State& state, ddnn::isa_id isa) {
+  using In = TileLayer::input_shape;
+  std::mt19937 rng(4);
+  const TileLayer layer(random_conv_parameters<TileLayer>(rng, 128.0f * 9), isa);
+  ddnn::Tensor<std::uint8_t, In> input;
+  for (auto& v : input.values()) v = std::uint8_t(rng());
+  ddnn::BitTensor<TileLayer::output_shape> output;
+  time_forward(state, layer, input, output, first_tile.macs);
+}
+
 void bm_popcount_ceiling(benchmark::State& state, ddnn::isa_id isa) {
   const ddnn::kernel_table& k = ddnn::kernels(isa);
   std::uint64_t seed = 0x9e3779b97f4a7c15u;
@@ -114,6 +126,8 @@ void register_binary_cases() {
         benchmark::RegisterBenchmark(binary_case(dense, isa_name).c_str(), bm_dense, isa));
     common_settings(benchmark::RegisterBenchmark(binary_case(first_layer, isa_name).c_str(),
                                                  bm_first_layer, isa));
+    common_settings(benchmark::RegisterBenchmark(binary_case(first_tile, isa_name).c_str(),
+                                                 bm_first_tile, isa));
     common_settings(benchmark::RegisterBenchmark(
         (std::string(ceiling_name) + "/" + isa_name).c_str(), bm_popcount_ceiling, isa));
   }

@@ -18,6 +18,9 @@ struct shape_info {
 inline constexpr shape_info conv3x3{"conv3x3_64x16x16", 16.0 * 16 * 64 * 64 * 9};
 inline constexpr shape_info dense{"dense_1024x256", 1024.0 * 256};
 inline constexpr shape_info first_layer{"first_3x32x32_f4", 32.0 * 32 * 4 * 27};
+/// The main job's device layer: a 10x14 MNIST tile, 16 filters, no pooling (rows narrower than
+/// one AVX-512 vector of 16-bit sums).
+inline constexpr shape_info first_tile{"first_1x10x14_f16", 10.0 * 14 * 16 * 9};
 inline constexpr const char* ceiling_name = "popcount_ceiling";
 
 /// Name of the float baseline of a shape.

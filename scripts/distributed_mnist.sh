@@ -7,7 +7,8 @@
 # results/distributed_mnist.json.
 #
 #   scripts/distributed_mnist.sh [--samples N] [--rate R] [--model FILE] [--random-model]
-#                                [--faults] [--restart-broker] [--build DIR] [--results FILE]
+#                                [--faults] [--restart-broker] [--cpu-report] [--no-tls]
+#                                [--build DIR] [--results FILE]
 #
 # --rate R offers R samples per second (default 0: as fast as a window of 64 samples allows).
 # --faults kills device 2 with SIGKILL, stops device 4 with SIGSTOP for a second and kills cloud
@@ -19,6 +20,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 samples=10000 rate=0 model=results/mnist_ddnn.model.json random_model=0 faults=0 restart_broker=0
+cpu_report=0 tls=1
 build=build-distributed results=results/distributed_mnist.json
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -28,6 +30,8 @@ while [[ $# -gt 0 ]]; do
     --random-model) random_model=1; shift ;;
     --faults) faults=1; shift ;;
     --restart-broker) restart_broker=1; shift ;;
+    --cpu-report) cpu_report=1; shift ;;
+    --no-tls) tls=0; shift ;;  # plain TCP on loopback: to measure what TLS costs
     --build) build=$2; shift 2 ;;
     --results) results=$2; shift 2 ;;
     *) echo "distributed_mnist.sh: unknown option $1" >&2; exit 2 ;;
@@ -93,13 +97,16 @@ done
 "$node" --role access-rules --model "$model" --workers 2 > "$work/acl"
 chmod 644 "$work"/*
 
+tls_config="cafile $work/ca.crt
+certfile $work/server.crt
+keyfile $work/server.key" tls_client=(--cafile "$work/ca.crt")
+[[ $tls == 1 ]] || { tls_config=""; tls_client=(); }
+
 # A free loopback port: try random ones until a broker starts and answers there.
 start_broker() {
   cat > "$work/mosquitto.conf" << CONF
 listener $port 127.0.0.1
-cafile $work/ca.crt
-certfile $work/server.crt
-keyfile $work/server.key
+$tls_config
 allow_anonymous false
 password_file $work/passwd
 acl_file $work/acl
@@ -112,7 +119,7 @@ CONF
   broker_pid=$!
   for _ in $(seq 100); do
     kill -0 "$broker_pid" 2> /dev/null || return 1  # the port was taken
-    mosquitto_pub -h 127.0.0.1 -p "$port" --cafile "$work/ca.crt" -u driver \
+    mosquitto_pub -h 127.0.0.1 -p "$port" "${tls_client[@]}" -u driver \
       -P "${password[driver]}" -t ddnn/ping/tick -n 2> /dev/null && return 0
     sleep 0.1
   done
@@ -127,7 +134,7 @@ for attempt in $(seq 20); do
 done
 [[ -n $broker_pid ]] || { echo "distributed_mnist.sh: could not start mosquitto" >&2; exit 1; }
 
-common=(--model "$model" --broker "127.0.0.1:$port" --cafile "$work/ca.crt")
+common=(--model "$model" --broker "127.0.0.1:$port" "${tls_client[@]}")
 start() {  # start USER ROLE ARGS...
   local user=$1; shift
   "$node" "$@" "${common[@]}" --username "$user" --password "${password[$user]}" \
@@ -161,4 +168,22 @@ if [[ $restart_broker == 1 ]]; then
   sleep 0.5
   start_broker || { echo "distributed_mnist.sh: the broker did not restart on port $port" >&2; exit 1; }
 fi
-wait "$driver_pid"
+status=0
+wait "$driver_pid" || status=$?
+if [[ $cpu_report == 1 ]]; then
+  # CPU seconds (user + system) each process used, from /proc: where a deployment's time goes.
+  tick=$(getconf CLK_TCK)
+  names=(device0 device1 device2 device3 device4 device5 aggregator worker0 worker1)
+  report() {  # report NAME PID
+    local stat
+    stat=$(cat "/proc/$2/stat" 2> /dev/null) || { printf '  %-10s gone\n' "$1"; return; }
+    stat=${stat##*) }  # the fields after the command name
+    read -r -a f <<< "$stat"
+    awk -v n="$1" -v u="${f[11]}" -v s="${f[12]}" -v t="$tick" \
+      'BEGIN { printf "  %-10s user %6.2f s  system %6.2f s\n", n, u / t, s / t }'
+  }
+  echo "CPU per process:"
+  report broker "$broker_pid"
+  for i in "${!names[@]}"; do report "${names[$i]}" "${pids[$i]}"; done
+fi
+exit "$status"

@@ -16,11 +16,13 @@ struct first_case {
   using spec = FirstConv<F, K, S, P, Pool>;
 };
 
+// The last two have rows narrower than one vector: the main job's tile, and a tinier one.
 #define FIRST_CASES                                                                            \
   first_case<32, 32, 3, 4, 3, 1, 1, MaxPool<3, 2, 1>>, first_case<28, 20, 1, 5, 5, 2, 2>,      \
       first_case<9, 7, 3, 9, 1, 1, 0, MaxPool<2, 2, 0>>,                                       \
       first_case<13, 11, 2, 3, 3, 2, 1, MaxPool<3, 2, 1>>, first_case<16, 16, 8, 70, 5, 1, 2>, \
-      first_case<10, 37, 3, 2, 3, 1, 0, MaxPool<3, 1, 1>>
+      first_case<10, 37, 3, 2, 3, 1, 0, MaxPool<3, 1, 1>>, first_case<10, 14, 1, 16, 3, 1, 1>, \
+      first_case<3, 2, 2, 3, 3, 1, 1, MaxPool<2, 1, 0>>
 
 template <class T>
 std::vector<T> random_input(std::mt19937& rng, std::size_t n) {

@@ -27,7 +27,8 @@ namespace detail {
 template <class Acc>
 struct first_conv_scratch {
   Acc* planes;              // [channels][in_h + 2 pad][in_w + 2 pad]
-  Acc* sums;                // [out_h][out_w]: one filter's conv sums
+  Acc* sums;                // [out_h][padded in_w]: one filter's conv sums (stride-1: the sum of
+                            // output (y, x) lies where input (y, x) lies in a padded plane)
   Acc* column_max;          // [out_w]: max over a pool window's rows
   std::ptrdiff_t* offsets;  // [filter][tap]: tap offsets, positive taps first (8-bit input)
   std::int32_t* tap_info;   // [filter]: positive tap count (8-bit) / [filter][tap] sign (float)
@@ -37,11 +38,21 @@ struct first_conv_scratch {
 /// word where the max reaches the threshold. Max then threshold equals the OR of thresholded
 /// bits because BatchNorm+sign is monotone (rising here; falling channels flip afterwards).
 /// `lane` has room for 2 * (in_w + 2 * pad + kernel) values.
+/// `sums` rows are `sums_stride` values apart.
 template <class Isa, class Acc>
-inline void pool_threshold_plane(Isa, const pool_geometry& g, const Acc* sums, Acc* lane,
-                                 Acc threshold, std::uint64_t bit, std::uint64_t* out_words,
-                                 int words) noexcept {
+inline void pool_threshold_plane(Isa, const pool_geometry& g, const Acc* sums,
+                                 std::ptrdiff_t sums_stride, Acc* lane, Acc threshold,
+                                 std::uint64_t bit, std::uint64_t* out_words, int words) noexcept {
   const int in_w = g.in_w, in_h = g.in_h, kernel = g.kernel, stride = g.stride, pad = g.pad;
+  if (kernel == 1 && stride == 1 && pad == 0) {  // no pooling: threshold each sum
+    for (int y = 0; y < in_h; ++y) {
+      const Acc* r = sums + std::ptrdiff_t(y) * sums_stride;
+      std::uint64_t* out_row = out_words + std::ptrdiff_t(y) * in_w * words;
+      for (int x = 0; x < in_w; ++x)
+        out_row[std::ptrdiff_t(x) * words] |= r[x] >= threshold ? bit : 0;
+    }
+    return;
+  }
   const int padded_w = in_w + 2 * pad;
   // Padding cells hold the lowest value, so a window never needs clipping along x; every window
   // holds at least one real column because 2 * pad <= kernel.
@@ -53,10 +64,10 @@ inline void pool_threshold_plane(Isa, const pool_geometry& g, const Acc* sums, A
     const int y_origin = py * stride - pad;
     const int y_begin = y_origin < 0 ? 0 : y_origin;
     const int y_end = y_origin + kernel > in_h ? in_h : y_origin + kernel;
-    const Acc* first_row = sums + std::ptrdiff_t(y_begin) * in_w;
+    const Acc* first_row = sums + std::ptrdiff_t(y_begin) * sums_stride;
     for (int x = 0; x < in_w; ++x) column_max[x] = first_row[x];
     for (int y = y_begin + 1; y < y_end; ++y) {
-      const Acc* r = sums + std::ptrdiff_t(y) * in_w;
+      const Acc* r = sums + std::ptrdiff_t(y) * sums_stride;
       for (int x = 0; x < in_w; ++x) column_max[x] = r[x] > column_max[x] ? r[x] : column_max[x];
     }
     // window[x] = max of the window starting at padded column x (full-width passes).
@@ -126,15 +137,14 @@ bool first_conv_forward(Isa isa, const first_conv_plan& plan, const In* input,
   const int ph = p.in_h + 2 * p.pad, pw = p.in_w + 2 * p.pad;
   const std::ptrdiff_t plane = std::ptrdiff_t(ph) * pw;
   const int taps = p.kernel * p.kernel * p.channels;
-  const std::ptrdiff_t out_pixels = std::ptrdiff_t(p.out_h) * p.out_w;
   const int words = p.pool.words;
 
   auto* bytes = static_cast<unsigned char*>(scratch);
   detail::first_conv_scratch<Acc> s{};
   s.planes = reinterpret_cast<Acc*>(bytes);
-  bytes += std::size_t(plane) * p.channels * sizeof(Acc);
+  bytes += (std::size_t(plane) * p.channels + first_conv_overrun) * sizeof(Acc);
   s.sums = reinterpret_cast<Acc*>(bytes);
-  bytes += std::size_t(out_pixels) * sizeof(Acc);
+  bytes += (std::size_t(p.out_h) * pw + first_conv_overrun) * sizeof(Acc);
   s.column_max = reinterpret_cast<Acc*>(bytes);
   bytes += 2 * std::size_t(p.out_w + 2 * p.pool.pad + p.pool.kernel) * sizeof(Acc);
   bytes += (8 - reinterpret_cast<std::uintptr_t>(bytes) % 8) % 8;
@@ -142,9 +152,11 @@ bool first_conv_forward(Isa isa, const first_conv_plan& plan, const In* input,
   bytes += std::size_t(taps) * p.filters * sizeof(std::ptrdiff_t);
   s.tap_info = reinterpret_cast<std::int32_t*>(bytes);
 
-  // Planar, zero-padded copy of the input.
+  // Planar, zero-padded copy of the input. The vectors of the last output row read up to one
+  // vector past the planes: zeros there (they only reach sums no output uses).
   const int in_h = p.in_h, in_w = p.in_w, channels = p.channels, pad = p.pad;
   Acc* const planes = s.planes;
+  for (std::size_t i = 0; i < first_conv_overrun; ++i) planes[plane * channels + i] = Acc(0);
   if (pad > 0) {  // zero the border only; the interior is overwritten below
     for (int c = 0; c < channels; ++c)
       for (int y = 0; y < ph; ++y) {
@@ -229,23 +241,32 @@ bool first_conv_forward(Isa isa, const first_conv_plan& plan, const In* input,
       constexpr auto lo = std::numeric_limits<Acc>::lowest(), hi = std::numeric_limits<Acc>::max();
       threshold = t < lo ? lo : (t > hi ? hi : Acc(t));
     }
-    for (int oy = 0; oy < out_h; ++oy) {
-      Acc* const row = s.sums + std::ptrdiff_t(oy) * out_w;
-      const Acc* in_row = planes + std::ptrdiff_t(oy) * stride * pw;
-      int ox = 0;
-      if constexpr (!std::is_void_v<arch>) {
+    bool summed = false;
+    if constexpr (!std::is_void_v<arch>) {
+      if (stride == 1) {
+        // The sum of output (y, x) reads the padded planes from y * pw + x on, so all outputs
+        // are one run over the plane: vectors cover whole rows and row ends alike, however
+        // narrow the rows (a 14-column tile is narrower than one AVX-512 vector). The sums of
+        // the pad columns in between are computed and never used.
         using batch = xsimd::batch<Acc, arch>;
         constexpr int lanes = int(batch::size);
-        if (stride == 1) {
-          // Two column vectors per step: independent accumulator chains share each offset load.
-          for (; ox + 2 * lanes <= out_w; ox += 2 * lanes)
-            detail::first_conv_columns<2, batch>(isa, in_row + ox, off, info, positive, taps,
-                                                 row + ox);
-          for (; ox + lanes <= out_w; ox += lanes)
-            detail::first_conv_columns<1, batch>(isa, in_row + ox, off, info, positive, taps,
-                                                 row + ox);
-        }
+        static_assert(lanes <= int(first_conv_overrun));
+        const std::ptrdiff_t run = std::ptrdiff_t(out_h - 1) * pw + out_w;
+        std::ptrdiff_t i = 0;
+        // Two column vectors per step: independent accumulator chains share each offset load.
+        for (; i + 2 * lanes <= run; i += 2 * lanes)
+          detail::first_conv_columns<2, batch>(isa, planes + i, off, info, positive, taps,
+                                               s.sums + i);
+        for (; i < run; i += lanes)
+          detail::first_conv_columns<1, batch>(isa, planes + i, off, info, positive, taps,
+                                               s.sums + i);
+        summed = true;
       }
+    }
+    for (int oy = 0; oy < out_h && !summed; ++oy) {
+      Acc* const row = s.sums + std::ptrdiff_t(oy) * pw;
+      const Acc* in_row = planes + std::ptrdiff_t(oy) * stride * pw;
+      int ox = 0;
       if (std::is_void_v<arch> && stride == 1) {
         // No SIMD batch type: whole-row passes per tap, which compilers vectorise on any target;
         // each output still adds its taps in the defined order.
@@ -276,7 +297,7 @@ bool first_conv_forward(Isa isa, const first_conv_plan& plan, const In* input,
         row[ox] = acc;
       }
     }
-    detail::pool_threshold_plane(isa, p.pool, s.sums, s.column_max, threshold,
+    detail::pool_threshold_plane(isa, p.pool, s.sums, pw, s.column_max, threshold,
                                  std::uint64_t{1} << (f % 64), output + f / 64, words);
   }
   const std::ptrdiff_t pooled = std::ptrdiff_t(p.pool.out_h) * p.pool.out_w;

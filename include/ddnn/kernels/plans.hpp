@@ -74,12 +74,19 @@ struct first_conv_plan {
   const std::uint64_t* flip = nullptr;           ///< applied after pooling
 };
 
-/// Bytes of scratch a first-layer conv needs: the padded planar input, one filter's sums and a
-/// row of column maxima (4-byte values), and the per-filter tap tables.
+/// Values a first-layer conv's vectors may read and write past the padded input and the sums
+/// (one vector's worth of the widest ISA: 64 16-bit lanes).
+inline constexpr std::size_t first_conv_overrun = 64;
+
+/// Bytes of scratch a first-layer conv needs: the padded planar input, one filter's sums (rows
+/// as wide as the padded input) and a row of column maxima (4-byte values), each with room for
+/// one vector past its end, and the per-filter tap tables.
 [[nodiscard]] constexpr std::size_t scratch_bytes(const first_conv_plan& p) noexcept {
-  const std::size_t planes = std::size_t(p.channels) * std::size_t(p.in_h + 2 * p.pad) *
-                             std::size_t(p.in_w + 2 * p.pad) * 4;
-  const std::size_t sums = std::size_t(p.out_h) * std::size_t(p.out_w) * 4;
+  const std::size_t padded_w = std::size_t(p.in_w + 2 * p.pad);
+  const std::size_t planes =
+      (std::size_t(p.channels) * std::size_t(p.in_h + 2 * p.pad) * padded_w + first_conv_overrun) *
+      4;
+  const std::size_t sums = (std::size_t(p.out_h) * padded_w + first_conv_overrun) * 4;
   const std::size_t column_max = 2 * std::size_t(p.out_w + 2 * p.pool.pad + p.pool.kernel) * 4;
   const std::size_t taps = std::size_t(p.kernel) * std::size_t(p.kernel) * std::size_t(p.channels);
   const std::size_t tables = taps * std::size_t(p.filters) * (sizeof(std::ptrdiff_t) + 4);

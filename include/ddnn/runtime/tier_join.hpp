@@ -114,6 +114,7 @@ class TierJoin final : public Node {
       const std::size_t n = o.header.node;
       if (n >= nodes) return void(++counters_.unexpected);
       auto step = decode_node_step<Graph, T>(o.payload);
+      if (!step.expected[n]) return void(++counters_.unexpected);  // a node that got no share
       const key k{o.header.sample, o.header.attempt};
       if (finished_.contains(k)) return void(++counters_.late);
       auto& all = std::get<T - 1>(meetings_);
@@ -126,7 +127,7 @@ class TierJoin final : public Node {
         expiries_.emplace(meeting.expires, k);
         ++pending_count_;
       }
-      if (step.expected != meeting.expected || !step.expected[n] || reply_to != meeting.reply_to)
+      if (step.expected != meeting.expected || reply_to != meeting.reply_to)
         return void(++counters_.unexpected);  // not the same sample's request
       if (meeting.arrived[n]) return void(++counters_.duplicates);
       meeting.arrived.set(n);
