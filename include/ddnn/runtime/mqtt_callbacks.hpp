@@ -42,6 +42,10 @@ inline void MqttTransport::on_connect(int reason) noexcept {
                                  nullptr) == MOSQ_ERR_SUCCESS)
         mids.push_back(mid);
     }
+    // With a log callback set, libmosquitto formats a line (malloc, vsnprintf, free) for every
+    // packet; the lines that matter (TLS failures) come while connecting. Quiet until the
+    // connection is lost.
+    listen_to_log(false);
     const std::lock_guard lock(mutex_);
     for (int mid : mids) note_subscribe_sent(mid, generation);
     connected_ = true;
@@ -55,6 +59,7 @@ inline void MqttTransport::on_connect(int reason) noexcept {
 }
 
 inline void MqttTransport::on_disconnect(int rc) noexcept {
+  listen_to_log(true);  // the next connection's handshake may fail: hear why
   {
     // libmosquitto drops the QoS 0 messages it had not written with the connection, without a
     // callback: forget their ids, or a later QoS 1 message with the same id would go uncounted.

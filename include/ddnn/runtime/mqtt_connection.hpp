@@ -41,9 +41,7 @@ inline void MqttTransport::configure() {
                                                 const int* granted, const mosquitto_property*) {
     static_cast<MqttTransport*>(self)->on_subscribe(mid, count, granted);
   });
-  mosquitto_log_callback_set(mosq_, [](mosquitto*, void* self, int level, const char* text) {
-    static_cast<MqttTransport*>(self)->on_log(level, text);
-  });
+  listen_to_log(true);
 
   if (!options_.username.empty()) {
     check(
@@ -153,6 +151,15 @@ inline void MqttTransport::shutdown() noexcept {
   const std::lock_guard lock(mutex_);
   connected_ = false;
   closed_ = true;
+}
+
+inline void MqttTransport::listen_to_log(bool on) noexcept {
+  if (on)
+    mosquitto_log_callback_set(mosq_, [](mosquitto*, void* self, int level, const char* text) {
+      static_cast<MqttTransport*>(self)->on_log(level, text);
+    });
+  else
+    mosquitto_log_callback_set(mosq_, nullptr);
 }
 
 }  // namespace runtime

@@ -173,6 +173,8 @@ class MqttTransport final : public Transport {
   void on_publish(int mid, int reason) noexcept;
   void on_subscribe(int mid, int count, const int* granted) noexcept;
   void on_log(int level, const char* text) noexcept;
+  // Sets or removes libmosquitto's log callback (on_log).
+  void listen_to_log(bool on) noexcept;
 
   MqttOptions options_;
   mosquitto* mosq_ = nullptr;
