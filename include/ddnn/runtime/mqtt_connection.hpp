@@ -16,9 +16,6 @@ inline void MqttTransport::configure() {
         "selecting MQTT v5");
   // Runtime messages are small and latency-bound: no Nagle delay.
   check(mosquitto_int_option(mosq_, MOSQ_OPT_TCP_NODELAY, 1), "setting TCP_NODELAY");
-  check(mosquitto_reconnect_delay_set(mosq_, unsigned(options_.reconnect_delay.count()),
-                                      unsigned(options_.reconnect_delay_max.count()), true),
-        "setting the reconnect delay");
 
   mosquitto_connect_v5_callback_set(
       mosq_, [](mosquitto*, void* self, int reason, int, const mosquitto_property*) {
@@ -97,10 +94,13 @@ inline void MqttTransport::connect_and_wait() {
       ddnn::detail::fail("MQTT: cannot connect to " + where() + ": " + text +
                          (error.empty() ? "" : " (" + error + ")"));
   }
-  const int loop = mosquitto_loop_start(mosq_);
-  if (loop != MOSQ_ERR_SUCCESS)
-    ddnn::detail::fail("MQTT: cannot start the network thread: " +
-                       detail::mosquitto_error_text(loop));
+  // Our own network thread rather than mosquitto_loop_start(): see network_loop().
+  mosquitto_threaded_set(mosq_, true);
+  try {
+    network_ = std::thread([this] { network_loop(); });
+  } catch (const std::system_error& e) {
+    ddnn::detail::fail(std::string("MQTT: cannot start the network thread: ") + e.what());
+  }
   loop_started_ = true;
 
   std::unique_lock lock(mutex_);
@@ -138,7 +138,7 @@ inline void MqttTransport::shutdown() noexcept {
     } catch (...) {
       // No thread to spare: rely on the first request.
     }
-    mosquitto_loop_stop(mosq_, false);
+    network_.join();
     {
       const std::lock_guard lock(nudge_mutex);
       stopped = true;
@@ -151,6 +151,42 @@ inline void MqttTransport::shutdown() noexcept {
   const std::lock_guard lock(mutex_);
   connected_ = false;
   closed_ = true;
+}
+
+inline void MqttTransport::network_loop() noexcept {
+  // Our own loop around mosquitto_loop() rather than mosquitto_loop_forever(): the latter gives
+  // up for good on a TLS read error, which is how a broker killed in the middle of a TLS session
+  // often looks (libmosquitto reports EPROTO), and sleeps its reconnect delay where shutdown()
+  // cannot wake it. A lost connection is retried after reconnect_delay, doubling up to
+  // reconnect_delay_max; only closing, a refusal by the broker (on_connect) or a failed TLS
+  // handshake (on_log) end the loop.
+  std::uint64_t failures = 0, generation = 0;
+  while (!closing_) {
+    const int rc = mosquitto_loop(mosq_, 100, 1);
+    if (closing_) return;
+    {
+      const std::lock_guard lock(mutex_);
+      if (closed_) return;
+      if (generation_ != generation) failures = 0;  // connected since the last failure
+      generation = generation_;
+      if (rc == MOSQ_ERR_SUCCESS) continue;
+      if (rc == MOSQ_ERR_NOMEM || rc == MOSQ_ERR_INVAL || rc == MOSQ_ERR_NOT_SUPPORTED) {
+        closed_ = true;
+        closed_reason_ = "the network loop stopped: " + detail::mosquitto_error_text(rc);
+        changed_.notify_all();
+        return;
+      }
+    }
+    const auto delay = std::min<std::chrono::milliseconds>(
+        options_.reconnect_delay * (std::int64_t{1} << std::min<std::uint64_t>(failures, 20)),
+        options_.reconnect_delay_max);
+    ++failures;
+    const auto until = steady::now() + delay;
+    while (!closing_ && steady::now() < until)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (closing_) return;
+    mosquitto_reconnect(mosq_);  // a failure shows in the next mosquitto_loop()
+  }
 }
 
 inline void MqttTransport::listen_to_log(bool on) noexcept {

@@ -39,10 +39,10 @@ struct MqttOptions {
   std::chrono::seconds session_expiry{0};
   /// How long construction waits for the broker's CONNACK, retrying while it cannot be reached.
   std::chrono::milliseconds connect_timeout{10000};
-  /// Delay before reconnecting after a lost connection, growing quadratically up to the maximum
-  /// (libmosquitto counts whole seconds).
-  std::chrono::seconds reconnect_delay{1};
-  std::chrono::seconds reconnect_delay_max{16};
+  /// Delay before reconnecting after a lost connection, doubling after each failed attempt up to
+  /// the maximum.
+  std::chrono::milliseconds reconnect_delay{250};
+  std::chrono::milliseconds reconnect_delay_max{16000};
   /// publish() drops a message (counted) when this many earlier ones are not acknowledged yet:
   /// while the broker is away libmosquitto queues them in memory, without a bound of its own.
   std::size_t max_unacknowledged = 10000;
@@ -64,6 +64,7 @@ struct MqttStats {
   std::uint64_t subscribe_refused = 0;  ///< subscriptions the broker refused (not authorized)
   std::uint64_t connects = 0;           ///< successful connections, the first one included
   std::uint64_t connection_losses = 0;  ///< connections that ended without our asking
+  std::uint64_t loop_restarts = 0;      ///< times libmosquitto's loop gave up and was restarted
 };
 
 }  // namespace runtime

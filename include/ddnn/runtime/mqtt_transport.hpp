@@ -173,12 +173,15 @@ class MqttTransport final : public Transport {
   void on_publish(int mid, int reason) noexcept;
   void on_subscribe(int mid, int count, const int* granted) noexcept;
   void on_log(int level, const char* text) noexcept;
+  // The network thread: mosquitto_loop_forever(), restarted after a lost connection.
+  void network_loop() noexcept;
   // Sets or removes libmosquitto's log callback (on_log).
   void listen_to_log(bool on) noexcept;
 
   MqttOptions options_;
   mosquitto* mosq_ = nullptr;
   bool loop_started_ = false;
+  std::thread network_;  // runs network_loop()
   std::atomic<bool> closing_{false};
 
   mutable std::mutex mutex_;
@@ -215,7 +218,7 @@ inline MqttTransport::MqttTransport(MqttOptions options) : options_(std::move(op
   ddnn::detail::require(o.connect_timeout.count() > 0, "MQTT: connect_timeout must be positive");
   ddnn::detail::require(
       o.reconnect_delay.count() >= 1 && o.reconnect_delay_max >= o.reconnect_delay,
-      "MQTT: reconnect delays must satisfy 1 s <= reconnect_delay <= "
+      "MQTT: reconnect delays must satisfy 1 ms <= reconnect_delay <= "
       "reconnect_delay_max");
   ddnn::detail::require(o.max_unacknowledged > 0 && o.max_received > 0,
                         "MQTT: max_unacknowledged and max_received must be positive");
