@@ -1,9 +1,10 @@
 // An in-process network for deterministic tests of the runtime: nodes (roles) exchange messages
 // through a simulated broker on a virtual clock, with a seeded fault injector that drops, delays
 // (and so reorders) and duplicates deliveries, and can kill a node (its Last Will is published)
-// or freeze it for a while (messages wait, its deadlines do not fire). The same seed gives the
-// same run, event for event. Topics, wildcards, shared subscriptions (round robin) and retained
-// messages behave as on an MQTT broker.
+// or freeze it for a while (messages wait, its deadlines do not fire), and crash the broker
+// (everything in flight and retained is lost, and what is published while it is away). The same
+// seed gives the same run, event for event. Topics, wildcards, shared subscriptions (round robin)
+// and retained messages behave as on an MQTT broker.
 #pragma once
 #include <chrono>
 #include <cstddef>
@@ -65,6 +66,23 @@ class InProcessNetwork {
   /// Freezes node `id` until `until`: deliveries wait and its deadlines do not fire (a stopped
   /// process whose connection stays up).
   void freeze(node_id id, clock_time until) { entry(id).frozen_until = until; }
+
+  /// The broker crashes now and is back after `down_for`: every delivery in flight and every
+  /// retained message is lost, and so is everything published while it is away (a real client
+  /// would queue its QoS 1 messages and send them after reconnecting: this is the harsher case).
+  void crash_broker(clock_time down_for) {
+    std::vector<Event> kept;
+    while (!events_.empty()) {
+      if (events_.top().timer)
+        kept.push_back(events_.top());
+      else
+        ++dropped_;
+      events_.pop();
+    }
+    for (Event& ev : kept) events_.push(std::move(ev));
+    retained_.clear();
+    broker_back_at_ = now_ + down_for;
+  }
 
   /// Publishes from outside every node (a driver, an intruder).
   void publish(outgoing_message message) { route(std::move(message)); }
@@ -161,6 +179,10 @@ class InProcessNetwork {
   }
 
   void route(outgoing_message message) {
+    if (now_ < broker_back_at_) {  // the broker is away
+      ++dropped_;
+      return;
+    }
     received_message m{.topic = message.topic,
                        .payload = std::move(message.payload),
                        .retained = false,
@@ -221,6 +243,7 @@ class InProcessNetwork {
   std::map<std::string, received_message> retained_;
   std::map<std::string, std::size_t> turns_;
   clock_time now_{};
+  clock_time broker_back_at_{};
   std::uint64_t next_seq_ = 0;
   std::uint64_t delivered_ = 0, dropped_ = 0, duplicated_ = 0;
 };
