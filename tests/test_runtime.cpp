@@ -144,6 +144,12 @@ struct Deployment {
   }
 };
 
+/// Average everywhere: the Avg exit and majority-of-bits feature maps into the cloud.
+struct avg_everywhere final
+    : DDNN<Sensor<Tile>, Network, DeviceTier<6, 1, Exit<Head3, Avg>>, CloudTier<Avg>> {
+  using DDNN::DDNN;
+};
+
 template <class G>
 G make_graph(std::uint32_t seed, double threshold) {
   std::mt19937 rng(seed);
@@ -521,4 +527,63 @@ TEST_CASE(
   dep.check_answers();  // once each at the aggregator; exact unless degraded
   MESSAGE("broker crash: ", again, " samples ticked again, ", dep.aggregator->counters().resent,
           " answers resent, ", dep.aggregator->counters().degraded, " degraded");
+}
+
+TEST_CASE_TEMPLATE(
+    "runtime: every aggregation kind, on randomized graphs and a lossy network, "
+    "answers exactly",
+    G, paper, concat_exit, avg_everywhere, three_tier, two_edges) {
+  // Exits combine logits by Max (paper, three_tier), Concat into a float head (concat_exit) and
+  // Avg (avg_everywhere, two_edges' edges); feature maps go up by Concat, Max (three_tier's
+  // cloud) and Avg (avg_everywhere). Lost messages make the presence partial.
+  for (std::uint32_t seed : {51u, 52u, 53u}) {
+    CAPTURE(seed);
+    const G g = make_graph<G>(seed, 0.5);
+    FaultPlan plan{.seed = seed, .drop = 0.04, .duplicate = 0.05, .delay = 0.2, .max_delay = 10ms};
+    Deployment<G> dep(g, 60, plan, AggregatorOptions{}, 2, seed);
+    dep.stream(2ms);
+    dep.check_answers();
+  }
+}
+
+TEST_CASE(
+    "runtime: a join drops forged, foreign, duplicated and late node steps, and counts them") {
+  const two_edges g = make_graph<two_edges>(35, 0.9);
+  Deployment<two_edges> dep(g, 40, FaultPlan{});
+  dep.stream(1ms);
+  CHECK(dep.check_answers() == 0);
+  const std::uint64_t sample = 4;  // join 0 of 2 takes the even samples
+  TierJoin<two_edges>& join = *dep.joins[0];
+  const Counters before = join.counters();
+  const auto message = [&](std::size_t node, Presence expected, std::uint64_t s,
+                           std::uint64_t for_model) {
+    const auto step0 = g.step_devices(dep.inputs[s], Presence::all(6));
+    outgoing_message m = message_to(
+        dep.topics.join(1, s % 2),
+        seal({.kind = message_kind::node_step,
+              .node = std::uint16_t(node),
+              .model = for_model,
+              .sample = s,
+              .attempt = 0},
+             encode_node_step<two_edges, 1>(expected, *g.step_node<1>(node, step0.message))));
+    m.response_topic = dep.topics.reply(0);
+    return m;
+  };
+  // A step from a node the message says got no share.
+  dep.network.publish(message(1, Presence(0b01), sample, model));
+  // Another model's step.
+  dep.network.publish(message(0, Presence(0b11), sample, model ^ 1));
+  // A step for a sample the join already finished (attempt 0 met long ago): late.
+  dep.network.publish(message(0, Presence(0b11), sample, model));
+  // Garbage on the join's topic.
+  dep.network.publish(message_to(dep.topics.join(1, 0), std::vector<std::uint8_t>(7, 0xee)));
+  dep.network.run_until_idle(dep.network.now() + 10s);
+  const Counters& after = join.counters();
+  CHECK(after.unexpected == before.unexpected + 1);
+  CHECK(after.foreign == before.foreign + 1);
+  CHECK(after.late == before.late + 1);
+  CHECK(after.malformed == before.malformed + 1);
+  CHECK(join.pending() == 0);
+  CHECK(dep.sink.answers().size() == 40);  // and nobody was answered twice or wrongly
+  CHECK(dep.aggregator->counters().answered == 40);
 }
