@@ -628,8 +628,8 @@ TEST_CASE("mqtt: at-most-once messages are sent once, counted apart, never wait 
   // While the broker is away, an at-most-once message is dropped (and counted), not queued.
   broker.stop();
   REQUIRE(eventually([&] { return !pub.connected(); }, 5000ms));
-  pub.publish(ddnn::runtime::message_to("once/lost", bytes("q0"),
-                                        ddnn::runtime::delivery::at_most_once));
+  pub.publish(
+      ddnn::runtime::message_to("once/lost", bytes("q0"), ddnn::runtime::delivery::at_most_once));
   CHECK(pub.stats().publish_dropped == 1);
   CHECK(pub.stats().published == 1);
 }
