@@ -84,25 +84,26 @@ void bm_dense(benchmark::State& state, ddnn::isa_id isa) {
   time_forward(state, layer, input, output, dense.macs);
 }
 
-void bm_first_layer(benchmark::State& state, ddnn::isa_id isa) {
-  using In = FirstLayer::input_shape;
-  std::mt19937 rng(3);
+/// A first layer on random 8-bit input.
+template <class Layer>
+void time_first_layer(benchmark::State& state, ddnn::isa_id isa, std::uint32_t seed, double macs) {
+  using In = typename Layer::input_shape;
+  constexpr std::size_t taps = Layer::spec_type::kernel * Layer::spec_type::kernel * In::channels;
+  std::mt19937 rng(seed);
   // sums of 8-bit values centred at 128: thresholds within a few hundred of zero
-  const FirstLayer layer(random_conv_parameters<FirstLayer>(rng, 128.0f * 27), isa);
+  const Layer layer(random_conv_parameters<Layer>(rng, 128.0f * taps), isa);
   ddnn::Tensor<std::uint8_t, In> input;
   for (auto& v : input.values()) v = std::uint8_t(rng());
-  ddnn::BitTensor<FirstLayer::output_shape> output;
-  time_forward(state, layer, input, output, first_layer.macs);
+  ddnn::BitTensor<typename Layer::output_shape> output;
+  time_forward(state, layer, input, output, macs);
+}
+
+void bm_first_layer(benchmark::State& state, ddnn::isa_id isa) {
+  time_first_layer<FirstLayer>(state, isa, 3, first_layer.macs);
 }
 
 void bm_first_tile(benchmark::State& state, ddnn::isa_id isa) {
-  using In = TileLayer::input_shape;
-  std::mt19937 rng(4);
-  const TileLayer layer(random_conv_parameters<TileLayer>(rng, 128.0f * 9), isa);
-  ddnn::Tensor<std::uint8_t, In> input;
-  for (auto& v : input.values()) v = std::uint8_t(rng());
-  ddnn::BitTensor<TileLayer::output_shape> output;
-  time_forward(state, layer, input, output, first_tile.macs);
+  time_first_layer<TileLayer>(state, isa, 4, first_tile.macs);
 }
 
 void bm_popcount_ceiling(benchmark::State& state, ddnn::isa_id isa) {

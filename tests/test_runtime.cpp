@@ -113,6 +113,13 @@ struct Deployment {
     network.run_until_idle(network.now() + 60s);
   }
 
+  /// How many answers each exit tier gave.
+  [[nodiscard]] std::map<std::size_t, std::size_t> by_exit_tier() const {
+    std::map<std::size_t, std::size_t> by_tier;
+    for (const auto& [s, e] : answers) ++by_tier[e.first.exit_tier];
+    return by_tier;
+  }
+
   /// Every sample answered exactly once (aggregator and sink agree); every answer that is not
   /// degraded equals the in-process graph's on the observed presence. Returns the degraded count.
   std::size_t check_answers() {
@@ -189,9 +196,7 @@ TEST_CASE("runtime: every topology, with and without local exits, matches the gr
     Deployment<three_tier> dep(g, 120, FaultPlan{});
     dep.stream(1ms);
     CHECK(dep.check_answers() == 0);
-    std::map<std::size_t, std::size_t> by_tier;
-    for (const auto& [s, e] : dep.answers) ++by_tier[e.first.exit_tier];
-    CHECK(by_tier.size() >= 2);
+    CHECK(dep.by_exit_tier().size() >= 2);
   }
   SUBCASE("(d) two edges, no local exit: devices send feature maps unasked") {
     const two_edges g = make_graph<two_edges>(14, 0.4);
@@ -434,8 +439,7 @@ TEST_CASE("runtime: edge nodes step their own share; the tier's joins decide the
   Deployment<two_edges> dep(g, 160, FaultPlan{});
   dep.stream(1ms);
   CHECK(dep.check_answers() == 0);
-  std::map<std::size_t, std::size_t> by_tier;
-  for (const auto& [s, e] : dep.answers) ++by_tier[e.first.exit_tier];
+  auto by_tier = dep.by_exit_tier();
   CHECK(by_tier[1] > 0);  // the edge exit answered some samples
   CHECK(by_tier[2] > 0);  // and sent the others to the cloud
   // Both joins took their share of the samples (by sample id) and finished every meeting.

@@ -35,25 +35,15 @@ std::optional<Bytes> recode(Decode&& decode, Encode&& encode) {
   return encode(*decoded);
 }
 
-/// recode() with the codec of the first tier (of Graph's) whose decoder accepts the payload.
-template <class Graph, class Recode>
+/// recode() with the codec of the first of the `Count` tiers from `First` (of Graph's) whose
+/// decoder accepts the payload: every tier by default.
+template <class Graph, std::size_t First = 0, std::size_t Count = Graph::tier_count, class Recode>
 std::optional<Bytes> recode_any_tier(Recode&& recode_tier) {
   std::optional<Bytes> out;
   [&]<std::size_t... T>(std::index_sequence<T...>) {
-    ((out = out ? out : recode_tier(std::integral_constant<std::size_t, T>{})), ...);
+    ((out = out ? out : recode_tier(std::integral_constant<std::size_t, First + T>{})), ...);
   }
-  (std::make_index_sequence<Graph::tier_count>{});
-  return out;
-}
-
-/// recode_any_tier() over the edge tiers only (1 .. tier_count - 2).
-template <class Graph, class Recode>
-std::optional<Bytes> recode_any_edge_tier(Recode&& recode_tier) {
-  std::optional<Bytes> out;
-  [&]<std::size_t... E>(std::index_sequence<E...>) {
-    ((out = out ? out : recode_tier(std::integral_constant<std::size_t, E + 1>{})), ...);
-  }
-  (std::make_index_sequence<Graph::tier_count - 2>{});
+  (std::make_index_sequence<Count>{});
   return out;
 }
 
@@ -90,8 +80,8 @@ std::optional<Bytes> recode_payload(const ddnn::runtime::opened& o) {
     case rt::message_kind::status:
       return recode([&] { return rt::decode_status(p); },
                     [](const auto& s) { return rt::encode_status(s); });
-    case rt::message_kind::edge_request:
-      return recode_any_edge_tier<Graph>([&](auto tier) {
+    case rt::message_kind::edge_request:  // edge tiers only: 1 .. tier_count - 2
+      return recode_any_tier<Graph, 1, Graph::tier_count - 2>([&](auto tier) {
         constexpr std::size_t T = decltype(tier)::value;
         const std::size_t node = o.header.node;
         return recode([&] { return rt::decode_edge_request<Graph, T>(p, node); },
@@ -102,7 +92,7 @@ std::optional<Bytes> recode_payload(const ddnn::runtime::opened& o) {
                       });
       });
     case rt::message_kind::node_step:
-      return recode_any_edge_tier<Graph>([&](auto tier) {
+      return recode_any_tier<Graph, 1, Graph::tier_count - 2>([&](auto tier) {
         constexpr std::size_t T = decltype(tier)::value;
         return recode(
             [&] { return rt::decode_node_step<Graph, T>(p); },

@@ -13,6 +13,7 @@
 #include "ddnn/runtime/access_rules.hpp"
 #include "ddnn/runtime/mqtt_transport.hpp"
 #include "mqtt_broker.hpp"
+#include "mqtt_messages.hpp"
 
 namespace {
 
@@ -20,24 +21,13 @@ using namespace std::chrono_literals;
 using ddnn::runtime::AccessPlan;
 using ddnn::runtime::MqttOptions;
 using ddnn::runtime::MqttTransport;
-using ddnn::runtime::outgoing_message;
 using ddnn::runtime::received_message;
 using ddnn::runtime::Topics;
+using fixtures::drain;
+using fixtures::message;
 using fixtures::MqttBroker;
 using fixtures::MqttBrokerOptions;
-
-outgoing_message message(std::string topic, std::string_view payload) {
-  outgoing_message m;
-  m.topic = std::move(topic);
-  m.payload.assign(payload.begin(), payload.end());
-  return m;
-}
-
-std::vector<received_message> drain(MqttTransport& t, std::chrono::milliseconds window) {
-  std::vector<received_message> out;
-  while (auto m = t.receive(t.now() + window)) out.push_back(std::move(*m));
-  return out;
-}
+using fixtures::subscribe;
 
 std::vector<std::string> topics_of(const std::vector<received_message>& messages) {
   std::vector<std::string> out;
@@ -71,11 +61,6 @@ struct Deployment {
     return o;
   }
 };
-
-void subscribe(MqttTransport& t, const std::vector<std::string>& filters) {
-  for (const std::string& f : filters) t.subscribe(f);
-  REQUIRE(t.wait_subscribed(t.now() + 5s));
-}
 
 }  // namespace
 

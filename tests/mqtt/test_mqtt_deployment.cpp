@@ -204,6 +204,15 @@ struct MqttDeployment {
     return sink;
   }
 
+  /// Starts every node, streams every sample (one per 2 ms, answers awaited up to 20 s after the
+  /// last) and stops the nodes: the answers.
+  AnswerSink<G> run() {
+    start();
+    AnswerSink<G> sink = stream(2ms, 20s);
+    shut_down();
+    return sink;
+  }
+
   /// Every sample answered; every answer not degraded equals the in-process graph's replay.
   void check(const AnswerSink<G>& sink) const {
     CHECK(sink.answers().size() == inputs.size());
@@ -229,9 +238,7 @@ struct MqttDeployment {
 
 TEST_CASE("mqtt deployment: devices -> two edges (each its own clients) -> cloud, exact") {
   MqttDeployment<fixtures::two_edges> dep(41, 0.9, 150);
-  dep.start();
-  const auto sink = dep.stream(2ms, 20s);
-  dep.shut_down();
+  const auto sink = dep.run();
   dep.check(sink);
   std::map<std::size_t, std::size_t> by_tier;
   for (const auto& [s, got] : sink.answers()) ++by_tier[got.answer.exit_tier];
@@ -242,8 +249,5 @@ TEST_CASE("mqtt deployment: devices -> two edges (each its own clients) -> cloud
 
 TEST_CASE("mqtt deployment: devices -> local exit -> edge with its exit -> cloud, exact") {
   MqttDeployment<fixtures::three_tier> dep(42, 0.4, 150);
-  dep.start();
-  const auto sink = dep.stream(2ms, 20s);
-  dep.shut_down();
-  dep.check(sink);
+  dep.check(dep.run());
 }

@@ -21,6 +21,7 @@
 
 #include "ddnn/runtime/mqtt_transport.hpp"
 #include "mqtt_broker.hpp"
+#include "mqtt_messages.hpp"
 
 namespace {
 
@@ -30,11 +31,14 @@ using ddnn::runtime::MqttOptions;
 using ddnn::runtime::MqttTransport;
 using ddnn::runtime::outgoing_message;
 using ddnn::runtime::received_message;
+using fixtures::bytes;
+using fixtures::drain;
+using fixtures::in;
+using fixtures::message;
 using fixtures::MqttBroker;
 using fixtures::MqttBrokerOptions;
-
-std::vector<std::uint8_t> bytes(std::string_view text) { return {text.begin(), text.end()}; }
-std::string text(const std::vector<std::uint8_t>& bytes) { return {bytes.begin(), bytes.end()}; }
+using fixtures::subscribe;
+using fixtures::text;
 
 std::string lower(std::string s) {
   for (char& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
@@ -47,30 +51,6 @@ MqttOptions client(const MqttBroker& broker, std::string id) {
   options.client_id = std::move(id);
   options.connect_timeout = 5s;
   return options;
-}
-
-clock_time in(const MqttTransport& transport, std::chrono::milliseconds delay) {
-  return transport.now() + delay;
-}
-
-outgoing_message message(std::string topic, std::string_view payload, bool retain = false) {
-  outgoing_message m;
-  m.topic = std::move(topic);
-  m.payload = bytes(payload);
-  m.retain = retain;
-  return m;
-}
-
-void subscribe(MqttTransport& transport, const std::vector<std::string>& filters) {
-  for (const std::string& filter : filters) transport.subscribe(filter);
-  REQUIRE(transport.wait_subscribed(in(transport, 5s)));
-}
-
-// Every message that arrives within `window` (the window restarts after each one).
-std::vector<received_message> drain(MqttTransport& transport, std::chrono::milliseconds window) {
-  std::vector<received_message> out;
-  while (auto m = transport.receive(in(transport, window))) out.push_back(std::move(*m));
-  return out;
 }
 
 // Waits (polling) until `condition` holds; false after `limit`.

@@ -58,7 +58,7 @@ struct AccessPlan {
     if (t + 1 == cloud)
       rule("write", topics.tier(cloud));
     else
-      rule("write", topics.edge(t + 1, 0).substr(0, topics.edge(t + 1, 0).size() - 1) + "+");
+      rule("write", topics.all("edge/" + std::to_string(t + 1)));
   };
   for (std::size_t d = 0; d < plan.devices; ++d) {
     user(node_user("device", d));
@@ -79,7 +79,7 @@ struct AccessPlan {
   rule("write", topics.answers());
   rule("readwrite", topics.stats("aggregator"));
   for (std::size_t t = 1; t < cloud; ++t) {
-    const std::string joins = topics.join(t, 0).substr(0, topics.join(t, 0).size() - 1) + "+";
+    const std::string joins = topics.all("join/" + std::to_string(t));
     for (std::size_t n = 0; n < plan.edge_tiers[t - 1]; ++n) {
       user(node_user("edge", t, n));
       rule("read", topics.edge(t, n));

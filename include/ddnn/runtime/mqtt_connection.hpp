@@ -101,7 +101,6 @@ inline void MqttTransport::connect_and_wait() {
   } catch (const std::system_error& e) {
     ddnn::detail::fail(std::string("MQTT: cannot start the network thread: ") + e.what());
   }
-  loop_started_ = true;
 
   std::unique_lock lock(mutex_);
   changed_.wait_until(lock, deadline, [&] { return connected_ || closed_; });
@@ -119,7 +118,7 @@ inline void MqttTransport::shutdown() noexcept {
   closing_ = true;
   // A clean DISCONNECT: the broker discards the Will (see the file comment).
   mosquitto_disconnect_v5(mosq_, MQTT_RC_NORMAL_DISCONNECTION, nullptr);
-  if (loop_started_) {
+  if (network_.joinable()) {
     // A reconnection attempt running on the network thread at this moment can overwrite the
     // "disconnected" state just set (libmosquitto 2.0 sets "connecting" when the attempt fails),
     // and the thread would then never end and mosquitto_loop_stop() never return: repeat the

@@ -180,7 +180,6 @@ class MqttTransport final : public Transport {
 
   MqttOptions options_;
   mosquitto* mosq_ = nullptr;
-  bool loop_started_ = false;
   std::thread network_;  // runs network_loop()
   std::atomic<bool> closing_{false};
 

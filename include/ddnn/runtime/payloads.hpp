@@ -272,17 +272,16 @@ template <class Graph>
 template <class Graph, std::size_t T>
 [[nodiscard]] Presence children_of(std::size_t n) {
   constexpr std::size_t k = Graph::template tier<T>::children;
-  Presence p;
-  for (std::size_t c = n * k; c < n * k + k; ++c) p.set(c);
-  return p;
+  return n * k >= 64 ? Presence() : Presence(Presence::all(k).bits() << (n * k));
 }
 
 /// The nodes of tier T that have a child in `below` (those a join of tier T waits for).
 template <class Graph, std::size_t T>
 [[nodiscard]] Presence parents_of(Presence below) {
+  constexpr std::size_t k = Graph::template tier<T>::children;
   Presence p;
   for (std::size_t n = 0; n < Graph::template tier<T>::nodes; ++n)
-    if (!(below & children_of<Graph, T>(n)).none(Graph::template tier<T - 1>::nodes)) p.set(n);
+    if (!below.slice(n * k, k).none(k)) p.set(n);  // as BuiltTier::run_children decides
   return p;
 }
 

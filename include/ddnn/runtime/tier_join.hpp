@@ -11,6 +11,7 @@
 // which meets afresh; after the last attempt the aggregator answers degraded. So every answer
 // that is not degraded is what the in-process graph computes on the devices' presence.
 #pragma once
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -92,8 +93,6 @@ class TierJoin final : public Node {
   struct Meeting {
     Presence expected, arrived;
     std::array<typename Graph::template node_step_type<T>, Graph::template tier<T>::nodes> steps{};
-    std::array<typename Graph::template node_logits_type<T>, Graph::template tier<T>::nodes>
-        logits{};
     std::string reply_to;
     clock_time expires{};
   };
@@ -131,7 +130,6 @@ class TierJoin final : public Node {
         return void(++counters_.unexpected);  // not the same sample's request
       if (meeting.arrived[n]) return void(++counters_.duplicates);
       meeting.arrived.set(n);
-      if constexpr (Graph::template tier<T>::has_exit) meeting.logits[n] = step.step.logits;
       meeting.steps[n] = std::move(step.step);
       if (meeting.arrived.includes(meeting.expected)) meet<T>(k, meeting, out);
     }
@@ -148,7 +146,9 @@ class TierJoin final : public Node {
                .attempt = k.second};
     bool answered = false;
     if constexpr (Graph::template tier<T>::has_exit) {
-      const auto decision = graph_.template decide<T>(meeting.logits, meeting.arrived);
+      std::array<typename Graph::template node_logits_type<T>, nodes> logits{};
+      for (std::size_t n = 0; n < nodes; ++n) logits[n] = meeting.steps[n].logits;
+      const auto decision = graph_.template decide<T>(logits, meeting.arrived);
       if (decision.exits) {
         out.publish(message_to(
             meeting.reply_to, seal(h, encode_answer<Graph>(answer_of<Graph>(decision, T, false)))));
