@@ -79,6 +79,8 @@ void register_binary_cases();
 /// Registers json_parse/small_objects/<size> and json_parse/model_file (io_cases.cpp).
 void register_io_cases(bool quick);
 void register_runtime_cases(bool quick);
+/// Registers ddnn_batch_mnist/<mode>/batch:<B>/threads:<t> (batch_cases.cpp).
+void register_batch_cases(bool quick);
 /// Registers the ddnn_sample, ddnn_batch, ddnn_layers and ddnn_overhead cases; `quick`: a few
 /// fixed iterations each.
 void register_graph_cases(bool quick);

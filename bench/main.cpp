@@ -302,6 +302,7 @@ int main(int argc, char** argv) {
   bench::register_graph_cases(quick);
   bench::register_io_cases(quick);
   bench::register_runtime_cases(quick);
+  bench::register_batch_cases(quick);
 #if defined(DDNN_BENCH_HAVE_ONEDNN)
   std::printf("%s\n", bench::pin_onednn_to_one_thread().c_str());
   bench::register_onednn_cases();

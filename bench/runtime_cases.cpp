@@ -23,19 +23,12 @@
 #include "ddnn/runtime/device.hpp"
 #include "ddnn/runtime/in_process.hpp"
 #include "ddnn/runtime/worker.hpp"
+#include "main_job_shape.hpp"
 
 namespace bench {
 namespace {
 
 using namespace ddnn;
-using Tile = Shape<10, 14, 1>;
-using Network = Layers<FirstConv<16, 3, 1, 1>, BinaryConv<16, 3, 1, 1, MaxPool<2, 2, 0>>,
-                       Dense<512>, Dense<10, Activation::none>>;
-struct main_job_shape final
-    : DDNN<Sensor<Tile>, Network, DeviceTier<6, 2, Exit<BinaryDense<10, Output::logits>, Max>>,
-           CloudTier<Concat>> {
-  using DDNN::DDNN;
-};
 using G = main_job_shape;
 constexpr std::size_t batch = 256;
 constexpr std::uint64_t model = 42;

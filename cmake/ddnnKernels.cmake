@@ -21,7 +21,7 @@ function(_ddnn_isa_table out_var)
   set(${out_var}
       "scalar|any|"
       "sse4_2|x86_64|-msse4.2 -mpopcnt"
-      "avx2|x86_64|-mavx2"
+      "avx2|x86_64|-mavx2 -mfma"
       "avx512bw|x86_64|-mavx512f -mavx512cd -mavx512dq -mavx512bw -mavx512vl"
       "avx512vpopcntdq|x86_64|-mavx512vpopcntdq"
       "neon|aarch64|"

@@ -1,5 +1,5 @@
 // Test fixtures for DDNN graphs: random parameters and sensor inputs drawn from a test's
-// generator, and the topologies of issue 3 (plus a concatenating exit).
+// generator, and the topologies of issue 3 (plus a concatenating exit and float upper tiers).
 #pragma once
 #include <cstdint>
 #include <random>
@@ -67,6 +67,22 @@ struct two_edges final : DDNN<Sensor<Tile>, Network, DeviceTier<6, 1>,
 using ConcatExit = Exit<Head3, Concat, NormalizedEntropy, Dense<3, Activation::none>>;
 struct concat_exit final
     : DDNN<Sensor<Tile>, Network, DeviceTier<6, 1, ConcatExit>, CloudTier<Concat>> {
+  using DDNN::DDNN;
+};
+/// (b) with a float cloud, as the main job's: a float hidden layer over the devices' bits, then
+/// float logits (the hidden layer's 70 outputs fill one panel of the float kernel and part of a
+/// second)
+using DenseCloudNetwork =
+    Layers<FirstConv<4, 3, 1, 1, MaxPool<3, 2, 1>>, Dense<70>, Dense<3, Activation::none>>;
+struct dense_cloud final
+    : DDNN<Sensor<Tile>, DenseCloudNetwork, DeviceTier<6, 1, Exit<Head3, Max>>, CloudTier<Concat>> {
+  using DDNN::DDNN;
+};
+/// (d) with float edges: two edge nodes, each a float layer with a float exit head, and a float
+/// cloud over their concatenated outputs
+using DenseEdgeExit = Exit<Dense<3, Activation::none>, Avg>;
+struct dense_edges final : DDNN<Sensor<Tile>, DenseCloudNetwork, DeviceTier<6, 1, Exit<Head3, Max>>,
+                                EdgeTier<2, Concat, 2, DenseEdgeExit>, CloudTier<Concat>> {
   using DDNN::DDNN;
 };
 }  // namespace fixtures

@@ -142,8 +142,11 @@ TEST_CASE("older x86-64 CPUs get the level their features reach, or the nearest 
   cpu_features nehalem = core2duo;
   nehalem.sse4_2 = nehalem.popcnt = true;
   cpu_features haswell = nehalem;
-  haswell.avx2 = true;
+  haswell.avx2 = haswell.fma = true;
+  cpu_features avx2_without_fma = nehalem;  // not a real CPU: the float kernels need FMA
+  avx2_without_fma.avx2 = true;
   CHECK(best_isa_for(core2duo) == isa_id::scalar);
+  CHECK(best_isa_for(avx2_without_fma) == nearest_compiled(isa_id::sse4_2));
   CHECK(best_isa_for(nehalem) == nearest_compiled(isa_id::sse4_2));
   CHECK(best_isa_for(haswell) == nearest_compiled(isa_id::avx2));
   CHECK(best_isa() == best_isa_for(cpu()));
@@ -162,6 +165,7 @@ TEST_CASE("a table takes the entries it leaves empty from its base's") {
   CHECK((partial.first_conv_u8 == scalar.first_conv_u8));
   CHECK((partial.first_conv_i8 == scalar.first_conv_i8));
   CHECK((partial.first_conv_f32 == scalar.first_conv_f32));
+  CHECK((partial.float_dense == scalar.float_dense));
   CHECK((partial.popcount_ceiling == scalar.popcount_ceiling));
   CHECK(partial.ceiling_binops_per_iteration == scalar.ceiling_binops_per_iteration);
 
@@ -174,6 +178,7 @@ TEST_CASE("a table takes the entries it leaves empty from its base's") {
     CHECK((t.first_conv_u8 != nullptr));
     CHECK((t.first_conv_i8 != nullptr));
     CHECK((t.first_conv_f32 != nullptr));
+    CHECK((t.float_dense != nullptr));
     CHECK((t.popcount_ceiling != nullptr));
     CHECK(t.ceiling_binops_per_iteration > 0);
     if (base_isa(id) != id) CHECK(available(base_isa(id)));  // its fallback runs here too

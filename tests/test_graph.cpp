@@ -5,8 +5,12 @@
 // handled.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <random>
+#include <span>
 #include <vector>
 
 #include "ddnn/kernels/dispatch.hpp"
@@ -77,6 +81,12 @@ void check_same(const Result& r, const Expected& e, double measure_of_expected) 
   for (std::size_t c = 0; c < 3; ++c) CHECK(r.logits[c] == e.logits[c]);
   CHECK(r.predicted == argmax(e.logits.values()));
   CHECK(r.measure == measure_of_expected);
+}
+
+bool same_bits(std::span<const float> a, std::span<const float> b) {
+  return std::ranges::equal(a, b, [](float x, float y) {
+    return std::bit_cast<std::uint32_t>(x) == std::bit_cast<std::uint32_t>(y);
+  });
 }
 
 Presence random_presence(std::mt19937& rng, std::size_t n) {
@@ -340,27 +350,66 @@ TEST_CASE("no device present: an explicit 'no answer' with no bytes, never garba
   CHECK_THROWS_AS((void)g.infer(random_inputs<paper>(rng), Presence(1u << 6)), ddnn::error);
 }
 
-TEST_CASE("the batch API equals per-sample inference, and exited samples leave the batch") {
+TEST_CASE_TEMPLATE("the batch API equals per-sample inference bit for bit, on any thread count",
+                   Graph, three_tier, two_edges, concat_exit, dense_cloud, dense_edges) {
   std::mt19937 rng(19);
-  const three_tier g(random_parameters<three_tier>(rng, 0.7));
-  std::vector<three_tier::inputs_type> inputs;
-  std::vector<Presence> present;
-  for (int i = 0; i < 50; ++i) {
-    inputs.push_back(random_inputs<three_tier>(rng));
-    present.push_back(random_presence(rng, 6));
+  // 150 samples: more than two chunks, so chunks, shares and the upper tiers' batches vary
+  for (const double threshold : {0.0, 0.7}) {
+    CAPTURE(threshold);
+    const Graph g(random_parameters<Graph>(rng, threshold));
+    std::vector<typename Graph::inputs_type> inputs;
+    std::vector<Presence> present;
+    for (int i = 0; i < 150; ++i) {
+      inputs.push_back(random_inputs<Graph>(rng));
+      present.push_back(i % 7 == 3 ? Presence{} : random_presence(rng, 6));
+    }
+    for (const std::size_t threads : {1, 2, 3}) {
+      CAPTURE(threads);
+      const auto batch = g.infer_batch(inputs, present, threads);
+      REQUIRE(batch.size() == inputs.size());
+      std::size_t differ = 0, above_devices = 0;
+      for (std::size_t i = 0; i < inputs.size(); ++i) {
+        const auto one = g.infer(inputs[i], present[i]);
+        above_devices += one.answered && one.exit_tier > 0;
+        differ += batch[i].answered != one.answered || batch[i].exit_tier != one.exit_tier ||
+                  batch[i].predicted != one.predicted || batch[i].measure != one.measure ||
+                  batch[i].devices != one.devices || batch[i].edges != one.edges ||
+                  !same_bits(batch[i].logits.values(), one.logits.values());
+      }
+      CHECK(differ == 0);
+      CHECK(above_devices > 0);
+    }
+    CHECK_THROWS_AS((void)g.infer_batch(inputs, std::span(present).first(3)), ddnn::error);
+    CHECK_THROWS_AS((void)g.infer_batch(inputs, present, 0), ddnn::error);
   }
-  const auto batch = g.infer_batch(inputs, present);
-  REQUIRE(batch.size() == inputs.size());
-  for (std::size_t i = 0; i < inputs.size(); ++i) {
-    const auto one = g.infer(inputs[i], present[i]);
-    CHECK(batch[i].answered == one.answered);
-    CHECK(batch[i].exit_tier == one.exit_tier);
-    CHECK(batch[i].predicted == one.predicted);
-    CHECK(batch[i].measure == one.measure);
-    CHECK(batch[i].devices == one.devices);
-    CHECK(batch[i].edges == one.edges);
+}
+
+TEST_CASE("an upper tier over a batch of messages equals it on each message") {
+  std::mt19937 rng(29);
+  const dense_edges g(random_parameters<dense_edges>(rng, 0.0));
+  std::vector<dense_edges::message_type<0>> below;
+  for (int i = 0; i < 40; ++i)
+    below.push_back(
+        g.step_devices(random_inputs<dense_edges>(rng), random_presence(rng, 6)).message);
+  const auto edges = g.step_batch<1>(below);
+  std::vector<dense_edges::message_type<1>> middle;
+  for (std::size_t i = 0; i < below.size(); ++i) {
+    const auto one = g.step<1>(below[i]);
+    CHECK(edges[i].answered == one.answered);
+    CHECK(edges[i].message.present == one.message.present);
+    CHECK(edges[i].decision.predicted == one.decision.predicted);
+    CHECK(same_bits(edges[i].decision.logits.values(), one.decision.logits.values()));
+    for (std::size_t n = 0; n < 2; ++n)
+      if (one.message.present[n]) {
+        CHECK(same_bits(edges[i].message.features[n].values(), one.message.features[n].values()));
+        CHECK(same_bits(edges[i].message.logits[n].values(), one.message.logits[n].values()));
+      }
+    if (one.answered) middle.push_back(one.message);
   }
-  CHECK_THROWS_AS((void)g.infer_batch(inputs, std::span(present).first(3)), ddnn::error);
+  const auto cloud = g.step_batch<2>(middle);
+  for (std::size_t i = 0; i < middle.size(); ++i)
+    CHECK(same_bits(cloud[i].decision.logits.values(),
+                    g.step<2>(middle[i]).decision.logits.values()));
 }
 
 TEST_CASE("tier by tier with serialised messages equals staged inference") {

@@ -14,6 +14,7 @@ inline cpu_features read_cpu_features() noexcept {
   f.sse4_2 = __builtin_cpu_supports("sse4.2");
   f.popcnt = __builtin_cpu_supports("popcnt");
   f.avx2 = __builtin_cpu_supports("avx2");
+  f.fma = __builtin_cpu_supports("fma");
   f.avx512f = __builtin_cpu_supports("avx512f");
   f.avx512bw = __builtin_cpu_supports("avx512bw");
   f.avx512cd = __builtin_cpu_supports("avx512cd");

@@ -38,6 +38,7 @@ struct cpu_features {
   bool sse4_2 = false;
   bool popcnt = false;
   bool avx2 = false;
+  bool fma = false;
   bool avx512f = false;
   bool avx512bw = false;
   bool avx512cd = false;
@@ -70,13 +71,14 @@ struct sse4_2 : scalar {
     return base::supported_by(f) && f.sse4_2 && f.popcnt;
   }
 };
-/// 256-bit AVX2: nibble-table popcount (vpshufb) with byte accumulators.
+/// 256-bit AVX2: nibble-table popcount (vpshufb) with byte accumulators; FMA3 for the float
+/// kernels (every AVX2 CPU of Intel and AMD has it). Its kernels are built with -mavx2 -mfma.
 struct avx2 : sse4_2 {
   static constexpr isa_id id = isa_id::avx2;
   static constexpr std::string_view name = "avx2";
   using base = sse4_2;
   static constexpr bool supported_by(const cpu_features& f) noexcept {
-    return base::supported_by(f) && f.avx2;
+    return base::supported_by(f) && f.avx2 && f.fma;
   }
 };
 /// 512-bit AVX-512 F/BW: the AVX2 scheme on 512-bit registers. Its kernels are built with

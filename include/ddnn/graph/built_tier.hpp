@@ -16,6 +16,7 @@
 #include "ddnn/exits/exit_branch.hpp"
 #include "ddnn/graph/graph_parameters.hpp"
 #include "ddnn/graph/tier_traits.hpp"
+#include "ddnn/layers/layer_support.hpp"
 
 DDNN_BEGIN_NAMESPACE
 namespace detail {
@@ -72,13 +73,34 @@ class BuiltTier {
   template <class BelowFeatures, std::size_t BelowNodes>
   bool run_children(std::size_t n, std::span<const BelowFeatures, BelowNodes> below,
                     Presence present, output_type& features, logits_type* logits) const {
+    typename Tier::input_type aggregate;
+    if (!aggregate_children(n, below, present, aggregate)) return false;
+    run(n, aggregate, features, logits);
+    return true;
+  }
+
+  /// Node n's input from its children's feature maps (children n*k .. n*k+k-1 of the tier
+  /// below, those in `present`), aggregated by the tier's feature aggregator; false (nothing
+  /// written) when none of them is present.
+  template <class BelowFeatures, std::size_t BelowNodes>
+  static bool aggregate_children(std::size_t n, std::span<const BelowFeatures, BelowNodes> below,
+                                 Presence present, typename Tier::input_type& aggregate) {
     constexpr std::size_t k = Tier::children;
     const Presence group = present.slice(n * k, k);
     if (group.none(k)) return false;
-    typename Tier::input_type aggregate;
     (void)Tier::spec::features::combine(below.subspan(n * k).template first<k>(), group, aggregate);
-    run(n, aggregate, features, logits);
     return true;
+  }
+
+  /// Node n on many samples' inputs at once: its section layer by layer over all of them (see
+  /// Section::run_batch), then its exit head when the tier has one (`logits` as many as
+  /// `inputs`; empty otherwise). Sample i's results equal run(n, inputs[i], ...) bit for bit.
+  template <class Input>
+  void run_batch(std::size_t n, std::span<const Input> inputs, std::span<output_type> features,
+                 std::span<logits_type> logits) const {
+    sections_[n].run_batch(inputs, features);
+    if constexpr (Tier::has_exit)
+      forward_all(heads_[n], std::span<const output_type>(features), logits);
   }
 
   /// The exit's combine over the logits of the nodes in `present`, then its criterion.

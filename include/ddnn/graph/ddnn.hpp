@@ -6,10 +6,12 @@
 #include <algorithm>
 #include <array>
 #include <cstddef>
+#include <exception>
 #include <limits>
 #include <optional>
 #include <span>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -199,37 +201,85 @@ class DDNN {
     return r;
   }
 
+  /// Tier T >= 1 for many samples at once, from each sample's message of the tier below: each
+  /// node's section runs layer by layer over every sample that reaches it (a float Dense as one
+  /// matrix product). Sample j's step equals step<T>(below[j]) bit for bit.
+  template <std::size_t T>
+  [[nodiscard]] std::vector<step_type<T>> step_batch(
+      std::span<const message_type<T - 1>> below) const {
+    static_assert(T >= 1 && T < tier_count, "step_batch<T>: T names a tier above the devices");
+    using Tier = tier<T>;
+    using Below = typename tier<T - 1>::output_type;
+    for (const message_type<T - 1>& m : below) m.present.check_within(tier<T - 1>::nodes);
+    std::vector<step_type<T>> steps(below.size());
+    std::vector<std::size_t> samples;
+    std::vector<typename Tier::input_type> inputs(below.size());
+    for (std::size_t n = 0; n < Tier::nodes; ++n) {
+      samples.clear();
+      for (std::size_t j = 0; j < below.size(); ++j)
+        if (built_tier<T>::aggregate_children(
+                n, std::span<const Below, tier<T - 1>::nodes>(below[j].features), below[j].present,
+                inputs[samples.size()]))
+          samples.push_back(j);
+      // Fresh outputs for every node: they are moved into the steps below.
+      std::vector<typename Tier::output_type> features(samples.size());
+      std::vector<node_logits_type<T>> logits(Tier::has_exit ? samples.size() : 0);
+      std::get<T>(runtime_).run_batch(
+          n, std::span<const typename Tier::input_type>(inputs).first(samples.size()),
+          std::span(features), std::span(logits));
+      for (std::size_t i = 0; i < samples.size(); ++i) {
+        auto& m = steps[samples[i]].message;
+        m.present.set(n);
+        m.features[n] = std::move(features[i]);
+        if constexpr (Tier::has_exit) m.logits[n] = std::move(logits[i]);
+      }
+    }
+    for (step_type<T>& s : steps) finish_step<T>(s);
+    return steps;
+  }
+
   /// Staged inference of a batch, tier by tier: samples that exit leave the batch and only the
-  /// rest go up. Equal, sample by sample, to infer().
+  /// rest go up, each upper tier as step_batch() over the samples that reach it. With `threads`
+  /// > 1 the samples are split into that many contiguous shares run in parallel. Equal, sample
+  /// by sample, to infer(), whatever the thread count. Throws ddnn::error for 0 threads or more
+  /// than 64, or what infer() throws for a sample (the earliest share's error when several fail).
   [[nodiscard]] std::vector<result_type> infer_batch(std::span<const inputs_type> inputs,
-                                                     std::span<const Presence> present) const {
+                                                     std::span<const Presence> present,
+                                                     std::size_t threads = 1) const {
     if (inputs.size() != present.size())
       detail::fail("infer_batch: " + std::to_string(inputs.size()) + " samples but " +
                    std::to_string(present.size()) + " presence masks");
+    if (threads == 0 || threads > 64)
+      detail::fail("infer_batch: threads must lie in [1, 64], got " + std::to_string(threads));
     std::vector<result_type> results(inputs.size());
-    std::vector<std::size_t> pending;
-    std::vector<message_type<0>> messages;
-    pending.reserve(batch_chunk);
-    messages.reserve(batch_chunk);
-    // Chunks keep the pending messages cache-resident (a whole batch's feature maps would not
-    // be); within a chunk the batch goes up tier by tier.
-    for (std::size_t first = 0; first < inputs.size(); first += batch_chunk) {
-      pending.clear();
-      messages.clear();
-      const std::size_t last = std::min(inputs.size(), first + batch_chunk);
-      for (std::size_t i = first; i < last; ++i) {
-        step_type<0> s = step_devices(inputs[i], present[i]);
-        if (!s.answered || account<0>(s, results[i])) continue;
-        pending.push_back(i);
-        messages.push_back(std::move(s.message));
-      }
-      if (!pending.empty()) batch_from<1>(pending, messages, results);
+    const std::size_t shares = std::min(threads, (inputs.size() + batch_chunk - 1) / batch_chunk);
+    if (shares <= 1) {
+      infer_share(inputs, present, results, 0, inputs.size());
+      return results;
     }
+    std::vector<std::exception_ptr> errors(shares);
+    std::vector<std::thread> workers;
+    workers.reserve(shares - 1);
+    const auto share = [&](std::size_t t) {
+      try {
+        infer_share(inputs, present, results, inputs.size() * t / shares,
+                    inputs.size() * (t + 1) / shares);
+      } catch (...) {
+        errors[t] = std::current_exception();
+      }
+    };
+    for (std::size_t t = 1; t < shares; ++t) workers.emplace_back(share, t);
+    share(0);
+    for (std::thread& w : workers) w.join();
+    for (const std::exception_ptr& e : errors)
+      if (e) std::rethrow_exception(e);
     return results;
   }
 
-  /// Samples that infer_batch() takes through the tiers together.
-  static constexpr std::size_t batch_chunk = 8;
+  /// Samples that infer_batch() takes through the tiers together: enough for the upper tiers'
+  /// matrix products to reuse each weight many times, few enough that the pending feature maps
+  /// stay in cache.
+  static constexpr std::size_t batch_chunk = 64;
 
  private:
   template <std::size_t T>
@@ -328,19 +378,40 @@ class DDNN {
     if constexpr (T + 1 < tier_count) continue_from<T + 1>(s.message, r);
   }
 
+  // infer_batch() on samples [first, last), chunk by chunk.
+  void infer_share(std::span<const inputs_type> inputs, std::span<const Presence> present,
+                   std::vector<result_type>& results, std::size_t first, std::size_t last) const {
+    std::vector<std::size_t> pending;
+    std::vector<message_type<0>> messages;
+    pending.reserve(batch_chunk);
+    messages.reserve(batch_chunk);
+    for (std::size_t begin = first; begin < last; begin += batch_chunk) {
+      pending.clear();
+      messages.clear();
+      const std::size_t end = std::min(last, begin + batch_chunk);
+      for (std::size_t i = begin; i < end; ++i) {
+        step_type<0> s = step_devices(inputs[i], present[i]);
+        if (!s.answered || account<0>(s, results[i])) continue;
+        pending.push_back(i);
+        messages.push_back(std::move(s.message));
+      }
+      if (!pending.empty()) batch_from<1>(pending, messages, results);
+    }
+  }
+
   template <std::size_t T>
   void batch_from(const std::vector<std::size_t>& pending,
                   const std::vector<message_type<T - 1>>& below,
                   std::vector<result_type>& results) const {
+    std::vector<step_type<T>> steps = step_batch<T>(below);
     std::vector<std::size_t> next;
     std::vector<message_type<T>> messages;
     next.reserve(pending.size());
     messages.reserve(pending.size());
     for (std::size_t j = 0; j < pending.size(); ++j) {
-      step_type<T> s = step<T>(below[j]);
-      if (account<T>(s, results[pending[j]])) continue;
+      if (account<T>(steps[j], results[pending[j]])) continue;
       next.push_back(pending[j]);
-      messages.push_back(std::move(s.message));
+      messages.push_back(std::move(steps[j].message));
     }
     if constexpr (T + 1 < tier_count)
       if (!next.empty()) batch_from<T + 1>(next, messages, results);

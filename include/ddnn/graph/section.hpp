@@ -4,13 +4,18 @@
 #pragma once
 #include <cstddef>
 #include <functional>
+#include <span>
+#include <string>
 #include <tuple>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
+#include "ddnn/core/error.hpp"
 #include "ddnn/core/shape.hpp"
 #include "ddnn/kernels/dispatch.hpp"
 #include "ddnn/layers/layer_kind.hpp"
+#include "ddnn/layers/layer_support.hpp"
 
 DDNN_BEGIN_NAMESPACE
 
@@ -133,6 +138,23 @@ class Section<In, Layers<Specs...>> {
   requires accepts<Input>
   [[nodiscard]] auto operator()(const Input& input) const { return run<0>(input); }
 
+  /// The type the section produces from `Input`.
+  template <class Input>
+  requires accepts<Input>
+  using output_for = std::invoke_result_t<Section, const Input&>;
+
+  /// Runs every layer over all of `inputs` before the next layer: layers with a batch forward
+  /// (Dense: one matrix product) take the whole batch, the others each sample in turn. outputs[i]
+  /// equals (*this)(inputs[i]) bit for bit.
+  template <class Input>
+  requires accepts<Input>
+  void run_batch(std::span<const Input> inputs, std::span<output_for<Input>> outputs) const {
+    if (inputs.size() != outputs.size())
+      detail::fail("Section::run_batch: " + std::to_string(inputs.size()) + " inputs but " +
+                   std::to_string(outputs.size()) + " outputs");
+    run_batch_from<0>(inputs, outputs);
+  }
+
   template <std::size_t I>
   [[nodiscard]] const std::tuple_element_t<I, layer_types>& layer() const noexcept {
     return std::get<I>(layers_);
@@ -155,6 +177,19 @@ class Section<In, Layers<Specs...>> {
       return std::get<I>(layers_)(input);
     else
       return run<I + 1>(std::get<I>(layers_)(input));
+  }
+
+  template <std::size_t I, class Input, class Output>
+  void run_batch_from(std::span<const Input> inputs, std::span<Output> outputs) const {
+    const auto& layer = std::get<I>(layers_);
+    if constexpr (I + 1 == size) {
+      detail::forward_all(layer, inputs, outputs);
+    } else {
+      using Next = std::invoke_result_t<decltype(layer), const Input&>;
+      std::vector<Next> next(inputs.size());
+      detail::forward_all(layer, inputs, std::span<Next>(next));
+      run_batch_from<I + 1>(std::span<const Next>(next), outputs);
+    }
   }
 
   layer_types layers_;

@@ -1,6 +1,7 @@
 // The table of kernel entry points for one ISA. Layers hold a pointer to one table, chosen once
 // at construction; inner loops never branch on the ISA.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 
 #include "ddnn/arch/isa.hpp"
@@ -20,6 +21,8 @@ struct kernel_table {
                         void* scratch) noexcept = nullptr;
   bool (*first_conv_f32)(const first_conv_plan&, const float* input, std::uint64_t* output,
                          void* scratch) noexcept = nullptr;
+  void (*float_dense)(const float_dense_plan&, const float* x, std::size_t x_stride,
+                      std::size_t samples, float* sums, std::size_t sums_stride) noexcept = nullptr;
   std::uint64_t (*popcount_ceiling)(std::uint64_t iterations,
                                     std::uint64_t seed) noexcept = nullptr;
   std::uint64_t ceiling_binops_per_iteration = 0;
@@ -38,6 +41,7 @@ constexpr void fill_missing(kernel_table& t, const kernel_table& base) noexcept 
   if (!t.first_conv_u8) t.first_conv_u8 = base.first_conv_u8;
   if (!t.first_conv_i8) t.first_conv_i8 = base.first_conv_i8;
   if (!t.first_conv_f32) t.first_conv_f32 = base.first_conv_f32;
+  if (!t.float_dense) t.float_dense = base.float_dense;
   if (!t.popcount_ceiling) {
     t.popcount_ceiling = base.popcount_ceiling;
     t.ceiling_binops_per_iteration = base.ceiling_binops_per_iteration;

@@ -7,6 +7,7 @@
 #include "ddnn/kernels/binary_conv.hpp"
 #include "ddnn/kernels/binary_dense.hpp"
 #include "ddnn/kernels/first_conv.hpp"
+#include "ddnn/kernels/float_dense.hpp"
 #include "ddnn/kernels/kernel_table.hpp"
 #include "ddnn/kernels/popcount_ceiling.hpp"
 
@@ -33,6 +34,10 @@ struct kernel_entry_points {
       return first_conv_forward<Isa, In, std::int32_t>(Isa{}, p, in, out, scratch);
     }
   }
+  static void float_dense(const float_dense_plan& p, const float* x, std::size_t x_stride,
+                          std::size_t samples, float* sums, std::size_t sums_stride) noexcept {
+    float_dense_forward(Isa{}, p, x, x_stride, samples, sums, sums_stride);
+  }
   static std::uint64_t ceiling(std::uint64_t iterations, std::uint64_t seed) noexcept {
     return popcount_ceiling(Isa{}, iterations, seed);
   }
@@ -57,6 +62,8 @@ kernel_table make_kernel_table() noexcept {
     t.first_conv_i8 = &entry::template first_conv<std::int8_t>;
     t.first_conv_f32 = &entry::template first_conv<float>;
   }
+  // An ISA without its own fused vector (SSE4.2; AVX2 built without -mfma) takes its base's.
+  if constexpr (has_fma_unit<Isa>) t.float_dense = &entry::float_dense;
   t.popcount_ceiling = &entry::ceiling;
   t.ceiling_binops_per_iteration = ceiling_binops_per_iteration<Isa>;
   return t;

@@ -62,6 +62,16 @@ struct binary_dense_plan {
   const float* bias = nullptr;
 };
 
+/// Outputs per panel of packed float dense weights: a multiple of every ISA's register block.
+inline constexpr std::size_t float_panel_width = 64;
+
+/// Float dense: real weights packed in panels (see kernels/float_dense.hpp), sums out.
+struct float_dense_plan {
+  std::size_t outputs = 0, depth = 0;
+  /// [outputs / float_panel_width rounded up][depth][float_panel_width], padding outputs zero
+  const float* panels = nullptr;
+};
+
 /// First layer: 8-bit or float input, binary weights, exact accumulation, pool, thresholds.
 struct first_conv_plan {
   int in_h = 0, in_w = 0, channels = 0;

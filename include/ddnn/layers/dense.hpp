@@ -1,13 +1,17 @@
-// Dense: a float fully connected layer for the upper tiers, one Eigen matrix-vector product,
-// then BatchNorm + ReLU (hidden layers) or a per-output scale and bias (logits, exit heads).
+// Dense: a float fully connected layer for the upper tiers: the float dense kernel's sums (one
+// fixed order of summation, so a batch gives each sample the bits it gets alone), then
+// BatchNorm + ReLU (hidden layers) or a per-output scale and bias (logits, exit heads).
 #pragma once
 #include <Eigen/Core>
+#include <algorithm>
+#include <concepts>
 #include <cstddef>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "ddnn/core/aligned_buffer.hpp"
 #include "ddnn/core/bit_tensor.hpp"
 #include "ddnn/core/tensor.hpp"
 #include "ddnn/kernels/dispatch.hpp"
@@ -21,22 +25,59 @@ DDNN_BEGIN_NAMESPACE
 
 namespace float_math {
 
-/// One sample's dense sums: out = weights * x, weights outputs x inputs (row-major, a row per
-/// output). Equals a plain loop up to float rounding: the order of the additions is Eigen's.
-inline void dense_sums(const float* x, const Matrix& weights, float* out) {
-  Eigen::Map<Eigen::VectorXf>(out, weights.rows()).noalias() =
-      weights * Eigen::Map<const Eigen::VectorXf>(x, weights.cols());
-}
+/// A float dense layer's weights packed for the float dense kernel (kernels/float_dense.hpp).
+/// Every sum it computes is the plain loop s = fma(w[o][k], x[k], s) over k = 0, 1, ... from
+/// s = +0, whatever the number of samples and the ISA: one sample alone and the same sample in
+/// any batch give the same bits, and so do packed inference and the trainer's simulation.
+class DenseWeights {
+ public:
+  DenseWeights() = default;
+  /// `weights` is outputs x inputs (a row per output); the kernels are `isa`'s (all ISAs give
+  /// the same sums; they differ in speed only). Throws ddnn::error when `isa` does not run here.
+  explicit DenseWeights(const Matrix& weights, isa_id isa = best_isa())
+      : outputs_(std::size_t(weights.rows())),
+        inputs_(std::size_t(weights.cols())),
+        panels_(panel_count(outputs_) * float_panel_width * inputs_),
+        kernels_(&kernels(isa)) {
+    for (std::size_t o = 0; o < outputs_; ++o) {
+      float* column = panels_.data() + (o / float_panel_width) * float_panel_width * inputs_ +
+                      o % float_panel_width;
+      for (std::size_t k = 0; k < inputs_; ++k)
+        column[k * float_panel_width] = weights(Eigen::Index(o), Eigen::Index(k));
+    }
+  }
 
-/// Batch dense sums: x is N x inputs; returns N x outputs, each row equal bit for bit to
-/// dense_sums on that sample (and so to what Dense computes before BatchNorm or scale and bias).
+  [[nodiscard]] std::size_t outputs() const noexcept { return outputs_; }
+  [[nodiscard]] std::size_t inputs() const noexcept { return inputs_; }
+
+  /// sums (samples x outputs(), rows sums_stride floats apart) of x (samples x inputs(), rows
+  /// x_stride floats apart).
+  void sums(const float* x, std::size_t x_stride, std::size_t samples, float* sums,
+            std::size_t sums_stride) const noexcept {
+    const float_dense_plan plan{.outputs = outputs_, .depth = inputs_, .panels = panels_.data()};
+    kernels_->float_dense(plan, x, x_stride, samples, sums, sums_stride);
+  }
+
+ private:
+  static std::size_t panel_count(std::size_t outputs) noexcept {
+    return (outputs + float_panel_width - 1) / float_panel_width;
+  }
+
+  std::size_t outputs_ = 0, inputs_ = 0;
+  AlignedBuffer<float> panels_;
+  const kernel_table* kernels_ = nullptr;
+};
+
+/// Batch dense sums: x is N x inputs; returns N x outputs, each row equal bit for bit to what
+/// Dense computes for that sample before BatchNorm or scale and bias.
 [[nodiscard]] inline Matrix dense(const Eigen::Ref<const Matrix>& x, const Matrix& weights) {
   if (x.cols() != weights.cols())
     detail::fail("float_math::dense: input has " + std::to_string(x.cols()) +
                  " columns, the weights " + std::to_string(weights.cols()));
   Matrix out(x.rows(), weights.rows());
-  for (Eigen::Index r = 0; r < x.rows(); ++r)
-    dense_sums(x.row(r).data(), weights, out.row(r).data());
+  if (x.rows() == 0 || weights.rows() == 0) return out;
+  DenseWeights(weights).sums(x.data(), std::size_t(x.outerStride()), std::size_t(x.rows()),
+                             out.data(), std::size_t(out.outerStride()));
   return out;
 }
 
@@ -102,10 +143,9 @@ class DenseLayer
   }
 
   /// Copies the weights and either the BatchNorms (relu) or the scales and biases (logits); the
-  /// other fields are ignored. `isa` is taken for uniform construction only: Eigen chose its
-  /// SIMD when this was compiled. Throws ddnn::error on wrong sizes, non-finite values or an
-  /// invalid BatchNorm.
-  explicit DenseLayer(const DenseParameters& parameters, [[maybe_unused]] isa_id isa = best_isa()) {
+  /// other fields are ignored. `isa` picks the float dense kernel (every ISA gives the same
+  /// sums). Throws ddnn::error on wrong sizes, non-finite values or an invalid BatchNorm.
+  explicit DenseLayer(const DenseParameters& parameters, isa_id isa = best_isa()) {
     detail::require_count(parameters.weights.size(), weight_count, "Dense weights");
     detail::require_finite(parameters.weights, "Dense weights");
     if constexpr (produces_logits) {
@@ -123,6 +163,7 @@ class DenseLayer
     }
     weights_ = Eigen::Map<const float_math::Matrix>(parameters.weights.data(), Eigen::Index(N),
                                                     Eigen::Index(In::size));
+    packed_ = float_math::DenseWeights(weights_, isa);
   }
 
   /// Throws ddnn::error when an input value is NaN or infinite, or an output overflowed.
@@ -135,6 +176,40 @@ class DenseLayer
     detail::signs_to_floats(input, values);
     run(values, output.data(), values + detail::scratch_floats(In::size));
   }
+  /// The layer on many samples at once, as one matrix product: outputs[i] is what
+  /// forward(inputs[i]) gives, bit for bit. Throws what forward() throws for the first sample
+  /// that makes it throw (then no output is complete).
+  template <class Input>
+  requires(
+      std::same_as<Input, Tensor<float, In>> ||
+      std::same_as<Input, BitTensor<In>>) void forward_batch(std::span<const Input> inputs,
+                                                             std::span<output_type> outputs) const {
+    if (inputs.size() != outputs.size())
+      detail::fail("Dense::forward_batch: " + std::to_string(inputs.size()) + " inputs but " +
+                   std::to_string(outputs.size()) + " outputs");
+    constexpr std::size_t K = detail::scratch_floats(In::size), S = detail::scratch_floats(N);
+    for (std::size_t first = 0; first < inputs.size(); first += batch_block) {
+      const std::size_t count = std::min(batch_block, inputs.size() - first);
+      float* x = static_cast<float*>(detail::thread_scratch(count * (K + S) * sizeof(float)));
+      float* sums = x + count * K;
+      for (std::size_t i = 0; i < count; ++i) {
+        const Input& input = inputs[first + i];
+        if constexpr (std::same_as<Input, BitTensor<In>>) {
+          detail::signs_to_floats(input, x + i * K);
+        } else {
+          detail::require_finite_input(input.values(), "Dense");
+          std::copy_n(input.data(), In::size, x + i * K);
+        }
+      }
+      packed_.sums(x, K, count, sums, S);
+      for (std::size_t i = 0; i < count; ++i) finish(sums + i * S, outputs[first + i].data());
+    }
+  }
+
+  /// Samples forward_batch() multiplies together: a block's inputs and the weights' panel it
+  /// works on stay in cache together.
+  static constexpr std::size_t batch_block = 64;
+
   /// Any other input is a compile error that says what is wrong.
   template <class T, ShapeType Other, class Out>
   void forward(const Tensor<T, Other>&, Out&) const {
@@ -164,11 +239,13 @@ class DenseLayer
     return static_cast<float*>(detail::thread_scratch((leading + N) * sizeof(float)));
   }
 
-  // The product writes to scratch, never to the output tensor: Eigen first zeroes its
-  // destination with packet stores guarded at run time, which GCC 12 flags (-Warray-bounds)
-  // when it sees the destination is a small allocation.
   void run(const float* input, float* output, float* sums) const {
-    float_math::dense_sums(input, weights_, sums);
+    packed_.sums(input, In::size, 1, sums, N);
+    finish(sums, output);
+  }
+
+  // The activation on one sample's sums.
+  void finish(const float* sums, float* output) const {
     detail::require_finite_output({sums, N}, "Dense", "sum");
     if constexpr (produces_logits) {
       float_math::scale_bias(sums, output, scale_, bias_);
@@ -179,6 +256,7 @@ class DenseLayer
   }
 
   float_math::Matrix weights_;
+  float_math::DenseWeights packed_;
   std::vector<BatchNorm> batchnorm_;
   std::vector<float> scale_, bias_;
 };

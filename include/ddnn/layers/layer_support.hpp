@@ -57,6 +57,17 @@ struct returns_output {
   }
 };
 
+/// `layer` on every sample of `inputs`: through its forward_batch() where it has one (Dense: one
+/// matrix product for all of them), else forward() on each sample in turn.
+template <class Layer, class Input, class Output>
+void forward_all(const Layer& layer, std::span<const Input> inputs, std::span<Output> outputs) {
+  if constexpr (requires { layer.forward_batch(inputs, outputs); }) {
+    layer.forward_batch(inputs, outputs);
+  } else {
+    for (std::size_t i = 0; i < inputs.size(); ++i) layer.forward(inputs[i], outputs[i]);
+  }
+}
+
 /// What a windowed layer kind (FirstConv, BinaryConv, Conv) derives from its spec and input
 /// shape alone: its shapes and parameter record, its windows, and the model-file and storage
 /// pieces of its kind. Binary kinds (Encoding signs) keep 1 bit per weight and a 4-byte
