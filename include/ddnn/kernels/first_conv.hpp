@@ -51,8 +51,12 @@ inline void pool_threshold_plane(Isa, const pool_geometry& g, const Acc* sums,
     for (int y = 0; y < in_h; ++y) {
       const Acc* r = sums + std::ptrdiff_t(y) * sums_stride;
       std::uint64_t* out_row = out_words + std::ptrdiff_t(y) * in_w * words;
-      for (int x = 0; x < in_w; ++x)
-        out_row[std::ptrdiff_t(x) * words] |= set_if(r[x] >= threshold);
+      if (words == 1) {  // consecutive words: a loop the compiler vectorises
+        for (int x = 0; x < in_w; ++x) out_row[x] |= set_if(r[x] >= threshold);
+      } else {
+        for (int x = 0; x < in_w; ++x)
+          out_row[std::ptrdiff_t(x) * words] |= set_if(r[x] >= threshold);
+      }
     }
     return;
   }

@@ -10,7 +10,8 @@
 // Weights are packed once into panels of float_panel_width outputs, k-major inside a panel
 // ([panel][k][output], outputs past the last zero-padded), so that each step of k reads the
 // panel's weights for consecutive outputs as vectors. A register block of S samples x V vectors
-// of outputs walks the whole depth; the panel stays in cache while every block of samples uses it.
+// of outputs walks a block of k at a time, for every block of samples in turn, so that block of
+// the panel stays in cache; the next block of k resumes each sum where the last one stopped.
 #pragma once
 #include <algorithm>
 #include <cstddef>
@@ -43,17 +44,22 @@ struct float_dense_block<isa::neon> {
 
 namespace detail {
 
-// S samples x V vectors of outputs [col, col + V * width) of one panel, over the whole depth;
-// writes the first `cols` of them.
+// S samples x V vectors of outputs [col, col + V * width) of one panel, over `depth` values of
+// k (panel and x start at the block's first k); writes the first `cols` of them. `resume`: the
+// sums hold the block before's results, which the steps continue (the order stays the loop's).
 template <class Isa, int S, int V>
 void float_dense_tile(const float* panel, std::size_t depth, const float* x, std::size_t x_stride,
-                      float* sums, std::size_t sums_stride, std::size_t col,
-                      std::size_t cols) noexcept {
+                      float* sums, std::size_t sums_stride, std::size_t col, std::size_t cols,
+                      bool resume) noexcept {
   using unit = fma_unit<Isa>;
   using vec = typename unit::vec;
+  float lanes[V * unit::width] = {};
   vec acc[S][V];
-  for (int s = 0; s < S; ++s)
-    for (int v = 0; v < V; ++v) acc[s][v] = unit::zero();
+  for (int s = 0; s < S; ++s) {
+    if (resume) std::copy_n(sums + std::size_t(s) * sums_stride + col, cols, lanes);
+    for (int v = 0; v < V; ++v)
+      acc[s][v] = resume ? unit::load(lanes + v * unit::width) : unit::zero();
+  }
   const float* w = panel + col;
   for (std::size_t k = 0; k < depth; ++k, w += float_panel_width) {
     vec wv[V];
@@ -63,7 +69,6 @@ void float_dense_tile(const float* panel, std::size_t depth, const float* x, std
       for (int v = 0; v < V; ++v) acc[s][v] = unit::fmadd(wv[v], xs, acc[s][v]);
     }
   }
-  float lanes[V * unit::width];
   for (int s = 0; s < S; ++s) {
     for (int v = 0; v < V; ++v) unit::store(lanes + v * unit::width, acc[s][v]);
     std::copy_n(lanes, cols, sums + std::size_t(s) * sums_stride + col);
@@ -74,17 +79,21 @@ void float_dense_tile(const float* panel, std::size_t depth, const float* x, std
 template <class Isa, int S, int V>
 void float_dense_tail(std::size_t samples, const float* panel, std::size_t depth, const float* x,
                       std::size_t x_stride, float* sums, std::size_t sums_stride, std::size_t col,
-                      std::size_t cols) noexcept {
+                      std::size_t cols, bool resume) noexcept {
   if constexpr (S > 0) {
     if (samples == std::size_t(S))
-      float_dense_tile<Isa, S, V>(panel, depth, x, x_stride, sums, sums_stride, col, cols);
+      float_dense_tile<Isa, S, V>(panel, depth, x, x_stride, sums, sums_stride, col, cols, resume);
     else
       float_dense_tail<Isa, S - 1, V>(samples, panel, depth, x, x_stride, sums, sums_stride, col,
-                                      cols);
+                                      cols, resume);
   }
 }
 
 }  // namespace detail
+
+/// Values of k a block of tiles takes before the next: a panel's weights for them (32 KB) stay
+/// in the first-level cache while every tile of samples uses them.
+inline constexpr std::size_t float_dense_depth_block = 128;
 
 /// sums[s][o] (row stride sums_stride) for samples s < `samples` of x (row stride x_stride),
 /// in the order the header describes.
@@ -97,19 +106,24 @@ void float_dense_forward(Isa, const float_dense_plan& p, const float* x, std::si
   constexpr auto S = std::size_t(block::samples);
   for (std::size_t first = 0; first < p.outputs; first += float_panel_width) {
     const float* panel = p.panels + first * p.depth;
+    float* out = sums + first;
     for (std::size_t col = 0; col < float_panel_width && first + col < p.outputs;
          col += block_cols) {
       const std::size_t cols = std::min(block_cols, p.outputs - first - col);
-      float* out = sums + first;
-      std::size_t s = 0;
-      for (; s + S <= samples; s += S)
-        detail::float_dense_tile<Isa, block::samples, block::vectors>(
-            panel, p.depth, x + s * x_stride, x_stride, out + s * sums_stride, sums_stride, col,
-            cols);
-      if (s < samples)
-        detail::float_dense_tail<Isa, block::samples - 1, block::vectors>(
-            samples - s, panel, p.depth, x + s * x_stride, x_stride, out + s * sums_stride,
-            sums_stride, col, cols);
+      for (std::size_t k = 0; k < p.depth; k += float_dense_depth_block) {
+        const std::size_t depth = std::min(float_dense_depth_block, p.depth - k);
+        const float* w = panel + k * float_panel_width;
+        const bool resume = k > 0;
+        std::size_t s = 0;
+        for (; s + S <= samples; s += S)
+          detail::float_dense_tile<Isa, block::samples, block::vectors>(
+              w, depth, x + s * x_stride + k, x_stride, out + s * sums_stride, sums_stride, col,
+              cols, resume);
+        if (s < samples)
+          detail::float_dense_tail<Isa, block::samples - 1, block::vectors>(
+              samples - s, w, depth, x + s * x_stride + k, x_stride, out + s * sums_stride,
+              sums_stride, col, cols, resume);
+      }
     }
   }
 }

@@ -3,6 +3,7 @@
 #pragma once
 #include <Eigen/Core>
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cmath>
 #include <cstddef>
@@ -69,7 +70,16 @@ inline void scale_bias(Eigen::Ref<Matrix> z, std::span<const float> scale,
 
 namespace detail {
 
-/// Bits as the +1.0f / -1.0f values a binary device sends, HWC.
+/// The 8 values (+1.0f for a set bit, -1.0f for a clear one, lowest bit first) of each byte.
+inline constexpr auto byte_signs = [] {
+  std::array<std::array<float, 8>, 256> t{};
+  for (std::size_t byte = 0; byte < 256; ++byte)
+    for (std::size_t b = 0; b < 8; ++b) t[byte][b] = (byte >> b) & 1u ? 1.0f : -1.0f;
+  return t;
+}();
+
+/// Bits as the +1.0f / -1.0f values a binary device sends, HWC. A byte at a time: a float
+/// layer's input from a binary tier is thousands of bits per sample.
 template <ShapeType S>
 void signs_to_floats(const BitTensor<S>& bits, float* out) noexcept {
   const std::uint64_t* words = bits.data();
@@ -77,7 +87,10 @@ void signs_to_floats(const BitTensor<S>& bits, float* out) noexcept {
     for (std::size_t w = 0; w < S::words_per_pixel; ++w) {
       const std::uint64_t word = *words++;
       const std::size_t count = std::min(bits_per_word, S::channels - w * bits_per_word);
-      for (std::size_t b = 0; b < count; ++b) *out++ = float(int((word >> b) & 1u) * 2 - 1);
+      std::size_t b = 0;
+      for (; b + 8 <= count; b += 8, out += 8)
+        std::copy_n(byte_signs[(word >> b) & 0xffu].data(), 8, out);
+      for (; b < count; ++b) *out++ = (word >> b) & 1u ? 1.0f : -1.0f;
     }
 }
 
