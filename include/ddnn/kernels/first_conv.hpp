@@ -32,6 +32,8 @@ struct first_conv_scratch {
   Acc* column_max;          // [out_w]: max over a pool window's rows
   std::ptrdiff_t* offsets;  // [filter][tap]: tap offsets, positive taps first (8-bit input)
   std::int32_t* tap_info;   // [filter]: positive tap count (8-bit) / [filter][tap] sign (float)
+  Acc* bit_planes;          // unpooled 8-bit: [filter / bits of Acc][out_h][padded in_w]: bit
+                            // f % (bits of Acc) says whether filter f's sum reaches its threshold
 };
 
 /// Max-pools one filter's sums (padding never wins) and sets bit `bit` of each pooled pixel's
@@ -158,6 +160,8 @@ bool first_conv_forward(Isa isa, const first_conv_plan& plan, const In* input,
   s.offsets = reinterpret_cast<std::ptrdiff_t*>(bytes);
   bytes += std::size_t(taps) * p.filters * sizeof(std::ptrdiff_t);
   s.tap_info = reinterpret_cast<std::int32_t*>(bytes);
+  bytes += (std::size_t(taps) + 1) * p.filters * sizeof(std::int32_t);
+  s.bit_planes = reinterpret_cast<Acc*>(bytes);
 
   // Planar, zero-padded copy of the input. The vectors of the last output row read up to one
   // vector past the planes: zeros there (they only reach sums no output uses).
@@ -204,22 +208,28 @@ bool first_conv_forward(Isa isa, const first_conv_plan& plan, const In* input,
   }
 
   // Tap tables. 8-bit: per filter, offsets of +1 taps then -1 taps (integer sums commute).
-  // Float: per filter, offsets in (ky, kx, c) order and a sign per tap.
+  // Float: per filter, offsets in (ky, kx, c) order and a sign per tap. Branch-free: a branch on
+  // each weight's sign mispredicts half the time.
   for (int f = 0; f < p.filters; ++f) {
     const std::int8_t* w = p.weight_signs + std::ptrdiff_t(f) * taps;
     std::ptrdiff_t* off = s.offsets + std::ptrdiff_t(f) * taps;
-    int positive = 0, t = 0;
-    for (int pass = 0; pass < (is_float ? 1 : 2); ++pass)
-      for (int ky = 0; ky < p.kernel; ++ky)
-        for (int kx = 0; kx < p.kernel; ++kx)
-          for (int c = 0; c < p.channels; ++c) {
-            const bool plus = w[(ky * p.kernel + kx) * p.channels + c] > 0;
-            if (!is_float && plus != (pass == 0)) continue;
-            off[t] = c * plane + std::ptrdiff_t(ky) * pw + kx;
-            if (is_float) s.tap_info[std::ptrdiff_t(f) * taps + t] = plus ? 0 : 1;
-            positive += plus;
-            ++t;
+    int positive = 0;
+    for (int t = 0; t < taps; ++t) positive += w[t] > 0;
+    int plus_at = 0, minus_at = is_float ? 0 : positive, t = 0;
+    for (int ky = 0; ky < p.kernel; ++ky)
+      for (int kx = 0; kx < p.kernel; ++kx)
+        for (int c = 0; c < p.channels; ++c, ++t) {
+          const int plus = w[t] > 0;
+          const std::ptrdiff_t offset = c * plane + std::ptrdiff_t(ky) * pw + kx;
+          if constexpr (is_float) {
+            off[t] = offset;
+            s.tap_info[std::ptrdiff_t(f) * taps + t] = 1 - plus;
+          } else {
+            off[plus ? plus_at : minus_at] = offset;
+            plus_at += plus;
+            minus_at += 1 - plus;
           }
+        }
     if (!is_float) s.tap_info[f] = positive;
   }
 
@@ -234,6 +244,14 @@ bool first_conv_forward(Isa isa, const first_conv_plan& plan, const In* input,
 
   using arch = xsimd_arch_t<Isa>;
   const int out_h = p.out_h, out_w = p.out_w, stride = p.stride;
+  // Unpooled 8-bit sums are thresholded a vector at a time into bit planes of Acc-wide lanes
+  // (one bit per filter, as wide as the sums), and the planes become the output words once at
+  // the end: thresholding one sum at a time into the words was half of the main job's device.
+  constexpr bool threshold_in_vectors = !is_float && !std::is_void_v<arch>;
+  const bool unpooled = p.pool.kernel == 1 && p.pool.stride == 1 && p.pool.pad == 0;
+  constexpr int plane_bits = int(8 * sizeof(Acc));
+  const std::ptrdiff_t run = std::ptrdiff_t(out_h - 1) * pw + out_w;
+  const std::ptrdiff_t bit_plane = std::ptrdiff_t(out_h) * pw + std::ptrdiff_t(first_conv_overrun);
   for (int f = 0; f < p.filters; ++f) {
     const std::ptrdiff_t* off = s.offsets + std::ptrdiff_t(f) * taps;
     const std::int32_t* info = s.tap_info + std::ptrdiff_t(f) * taps;
@@ -258,7 +276,6 @@ bool first_conv_forward(Isa isa, const first_conv_plan& plan, const In* input,
         using batch = xsimd::batch<Acc, arch>;
         constexpr int lanes = int(batch::size);
         static_assert(lanes <= int(first_conv_overrun));
-        const std::ptrdiff_t run = std::ptrdiff_t(out_h - 1) * pw + out_w;
         std::ptrdiff_t i = 0;
         // Two column vectors per step: independent accumulator chains share each offset load.
         for (; i + 2 * lanes <= run; i += 2 * lanes)
@@ -304,8 +321,44 @@ bool first_conv_forward(Isa isa, const first_conv_plan& plan, const In* input,
         row[ox] = acc;
       }
     }
+    if constexpr (threshold_in_vectors) {
+      if (unpooled) {
+        // Sums of every stride lie at (y, x) of the padded rows; the lanes in between hold
+        // values no output reads.
+        using batch = xsimd::batch<Acc, arch>;
+        using Bits = std::make_unsigned_t<Acc>;
+        Acc* bits = s.bit_planes + std::ptrdiff_t(f / plane_bits) * bit_plane;
+        const batch reach(threshold), bit(Acc(Bits(Bits{1} << (f % plane_bits)))), none(Acc(0));
+        for (std::ptrdiff_t i = 0; i < run; i += std::ptrdiff_t(batch::size)) {
+          const batch before = f % plane_bits == 0 ? none : batch::load_unaligned(bits + i);
+          const batch sums = batch::load_unaligned(s.sums + i);
+          (before | xsimd::select(sums >= reach, bit, none)).store_unaligned(bits + i);
+        }
+        continue;
+      }
+    }
     detail::pool_threshold_plane(isa, p.pool, s.sums, pw, s.column_max, threshold,
                                  std::uint64_t{1} << (f % 64), output + f / 64, words);
+  }
+  if constexpr (threshold_in_vectors) {
+    if (unpooled) {
+      using Bits = std::make_unsigned_t<Acc>;
+      const int planes_per_word = 64 / plane_bits;
+      const int planes = (p.filters + plane_bits - 1) / plane_bits;
+      for (int y = 0; y < out_h; ++y)
+        for (int x = 0; x < out_w; ++x) {
+          const Acc* at = s.bit_planes + std::ptrdiff_t(y) * pw + x;
+          std::uint64_t* out = output + (std::ptrdiff_t(y) * out_w + x) * words;
+          for (int word = 0; word < words; ++word) {
+            std::uint64_t value = 0;
+            for (int g = word * planes_per_word; g < planes && g < (word + 1) * planes_per_word;
+                 ++g)
+              value |= std::uint64_t(Bits(at[g * bit_plane]))
+                       << ((g % planes_per_word) * plane_bits);
+            out[word] = value;
+          }
+        }
+    }
   }
   const std::ptrdiff_t pooled = std::ptrdiff_t(p.pool.out_h) * p.pool.out_w;
   flip_bits(isa, pooled, words, output, p.flip, output);

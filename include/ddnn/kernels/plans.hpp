@@ -100,7 +100,9 @@ inline constexpr std::size_t first_conv_overrun = 64;
   const std::size_t column_max = 2 * std::size_t(p.out_w + 2 * p.pool.pad + p.pool.kernel) * 4;
   const std::size_t taps = std::size_t(p.kernel) * std::size_t(p.kernel) * std::size_t(p.channels);
   const std::size_t tables = taps * std::size_t(p.filters) * (sizeof(std::ptrdiff_t) + 4);
-  return planes + sums + column_max + 8 + tables + std::size_t(p.filters) * 4;
+  // unpooled 8-bit sums: a bit plane per 16 filters (int16 sums; per 32 for int32 sums)
+  const std::size_t bit_planes = (std::size_t(p.filters) + 15) / 16 * sums;
+  return planes + sums + column_max + 8 + tables + std::size_t(p.filters) * 4 + bit_planes;
 }
 
 DDNN_END_NAMESPACE
