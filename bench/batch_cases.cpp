@@ -87,7 +87,7 @@ void register_batch_cases(bool quick) {
                             std::pair{"all_local", batch_mode::all_local}})
     for (const std::size_t batch : {1, 8, 64, 256})
       for (const std::size_t threads : {1, 2}) {
-        if (threads > 1 && batch < 64) continue;  // a share per thread needs a chunk of samples
+        if (threads > 1 && batch < 2 * G::min_share) continue;  // one share: one thread
         const std::string case_name = "ddnn_batch_mnist/" + std::string(name) +
                                       "/batch:" + std::to_string(batch) +
                                       "/threads:" + std::to_string(threads);

@@ -58,6 +58,14 @@ class BuiltTier {
     }
   }
 
+  /// Whether run_batch() does more than run each sample in turn.
+  static constexpr bool batches = [] {
+    if constexpr (Tier::has_exit)
+      return Tier::section::batches || forward_batches<typename Tier::exit::head_layer>;
+    else
+      return Tier::section::batches;
+  }();
+
   double threshold = 0.0;  ///< the exit's (tiers with an exit)
 
   /// Node n on `input`: its section, then its exit head into `logits` when the tier has one.

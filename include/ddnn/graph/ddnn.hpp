@@ -210,6 +210,12 @@ class DDNN {
     static_assert(T >= 1 && T < tier_count, "step_batch<T>: T names a tier above the devices");
     using Tier = tier<T>;
     using Below = typename tier<T - 1>::output_type;
+    if constexpr (!built_tier<T>::batches) {  // nothing to gain: each sample in turn
+      std::vector<step_type<T>> steps;
+      steps.reserve(below.size());
+      for (const message_type<T - 1>& m : below) steps.push_back(step<T>(m));
+      return steps;
+    }
     for (const message_type<T - 1>& m : below) m.present.check_within(tier<T - 1>::nodes);
     std::vector<step_type<T>> steps(below.size());
     std::vector<std::size_t> samples;
@@ -252,7 +258,7 @@ class DDNN {
     if (threads == 0 || threads > 64)
       detail::fail("infer_batch: threads must lie in [1, 64], got " + std::to_string(threads));
     std::vector<result_type> results(inputs.size());
-    const std::size_t shares = std::min(threads, (inputs.size() + batch_chunk - 1) / batch_chunk);
+    const std::size_t shares = std::min(threads, (inputs.size() + min_share - 1) / min_share);
     if (shares <= 1) {
       infer_share(inputs, present, results, 0, inputs.size());
       return results;
@@ -276,10 +282,17 @@ class DDNN {
     return results;
   }
 
-  /// Samples that infer_batch() takes through the tiers together: enough for the upper tiers'
-  /// matrix products to reuse each weight many times, few enough that the pending feature maps
-  /// stay in cache.
-  static constexpr std::size_t batch_chunk = 64;
+  /// Samples that infer_batch() takes through the tiers together: where an upper tier batches,
+  /// enough for its matrix products to reuse each weight many times; else few, so that the
+  /// pending feature maps stay in cache.
+  static constexpr std::size_t batch_chunk = [] {
+    return []<std::size_t... T>(std::index_sequence<T...>) {
+      return (false || ... || detail::BuiltTier<tier<T + 1>, classes>::batches);
+    }
+    (std::make_index_sequence<tier_count - 1>{}) ? 64 : 8;
+  }();
+  /// Fewest samples infer_batch() gives a thread of its own (fewer would not pay for the thread).
+  static constexpr std::size_t min_share = 16;
 
  private:
   template <std::size_t T>

@@ -112,6 +112,11 @@ class Section<In, Layers<Specs...>> {
   /// One parameter object per layer, in order (NoParameters for MaxPool).
   using parameters_type = std::tuple<typename Specs::parameters_type...>;
   static constexpr std::size_t size = sizeof...(Specs);
+  /// Whether run_batch() does more than run each sample in turn (a layer has a batch forward).
+  static constexpr bool batches = []<std::size_t... I>(std::index_sequence<I...>) {
+    return (false || ... || detail::forward_batches<std::tuple_element_t<I, layer_types>>);
+  }
+  (std::index_sequence_for<Specs...>{});
 
   /// Throws ddnn::error when any layer's parameters are invalid (the message names the layer).
   template <class... Parameters>

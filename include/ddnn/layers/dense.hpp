@@ -209,6 +209,7 @@ class DenseLayer
   /// Samples forward_batch() multiplies together: a block's inputs and the weights' panel it
   /// works on stay in cache together.
   static constexpr std::size_t batch_block = 64;
+  static constexpr bool forward_batches = true;
 
   /// Any other input is a compile error that says what is wrong.
   template <class T, ShapeType Other, class Out>

@@ -57,11 +57,18 @@ struct returns_output {
   }
 };
 
-/// `layer` on every sample of `inputs`: through its forward_batch() where it has one (Dense: one
-/// matrix product for all of them), else forward() on each sample in turn.
+/// Whether a layer kind computes many samples at once (Dense: one matrix product), saying so
+/// with `static constexpr bool forward_batches = true` and a forward_batch(inputs, outputs).
+template <class Layer>
+inline constexpr bool forward_batches = requires {
+  requires Layer::forward_batches;
+};
+
+/// `layer` on every sample of `inputs`: through its forward_batch() where it has one, else
+/// forward() on each sample in turn.
 template <class Layer, class Input, class Output>
 void forward_all(const Layer& layer, std::span<const Input> inputs, std::span<Output> outputs) {
-  if constexpr (requires { layer.forward_batch(inputs, outputs); }) {
+  if constexpr (forward_batches<Layer>) {
     layer.forward_batch(inputs, outputs);
   } else {
     for (std::size_t i = 0; i < inputs.size(); ++i) layer.forward(inputs[i], outputs[i]);
