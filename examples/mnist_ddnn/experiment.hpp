@@ -165,17 +165,18 @@ Staged choose_threshold(const std::vector<Simulation>& sim, std::span<const std:
   return best;
 }
 
-/// Packed inference (`graph` at its threshold) on `data` with `presence`, against `sim`, the
-/// trainer's simulation of the same samples (its exit logits do not depend on the threshold, so
-/// one simulation serves a whole sweep): its decisions at the graph's threshold must agree with
-/// packed inference sample by sample.
+/// Packed inference (`graph` at its threshold, on `threads` threads) on `data` with `presence`,
+/// against `sim`, the trainer's simulation of the same samples (its exit logits do not depend on
+/// the threshold, so one simulation serves a whole sweep): its decisions at the graph's
+/// threshold must agree with packed inference sample by sample.
 template <class Graph, class Simulation>
 Measurement measure(const Graph& graph, const Samples<typename Graph::inputs_type>& data,
-                    const std::vector<Presence>& presence, const std::vector<Simulation>& sim) {
+                    const std::vector<Presence>& presence, const std::vector<Simulation>& sim,
+                    std::size_t threads) {
   static_assert(Graph::tier_count == 2, "measure: a device tier with an exit, then the cloud");
   using Criterion = typename Graph::template tier<0>::exit::criterion;
   const double threshold = graph.template threshold<0>();
-  const auto results = graph.infer_batch(data.inputs, presence);
+  const auto results = graph.infer_batch(data.inputs, presence, threads);
   Measurement m;
   m.threshold = threshold;
   m.samples = data.size();
@@ -220,12 +221,13 @@ Measurement measure(const Graph& graph, const Samples<typename Graph::inputs_typ
   return m;
 }
 
-/// The same, simulating `data` first.
+/// The same, simulating `data` first, on the trainer's threads.
 template <class Graph>
 Measurement measure(const Graph& graph, train::Trainer<Graph>& trainer,
                     const Samples<typename Graph::inputs_type>& data,
                     const std::vector<Presence>& presence) {
-  return measure(graph, data, presence, trainer.simulate(data.inputs, presence));
+  return measure(graph, data, presence, trainer.simulate(data.inputs, presence),
+                 trainer.options().threads);
 }
 
 /// Bytes one device stores for its packed model, as each layer kind accounts it (1 bit per

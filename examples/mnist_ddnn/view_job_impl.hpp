@@ -122,11 +122,13 @@ class ViewJobOf final : public ViewJob {
 
   std::vector<Measurement> sweep(const std::vector<double>& thresholds) override {
     Graph& graph = *run_.graph;
-    const auto simulation = run_.trained.trainer->simulate(data_.test.inputs, data_.test.presence);
+    auto& trainer = *run_.trained.trainer;
+    const auto simulation = trainer.simulate(data_.test.inputs, data_.test.presence);
     std::vector<Measurement> out;
     for (const double t : thresholds) {
       graph.template set_threshold<0>(t);
-      out.push_back(measure(graph, data_.test, data_.test.presence, simulation));
+      out.push_back(
+          measure(graph, data_.test, data_.test.presence, simulation, trainer.options().threads));
     }
     graph.template set_threshold<0>(run_.test.threshold);
     return out;

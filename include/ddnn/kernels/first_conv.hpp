@@ -247,8 +247,19 @@ bool first_conv_forward(Isa isa, const first_conv_plan& plan, const In* input,
   // Unpooled 8-bit sums are thresholded a vector at a time into bit planes of Acc-wide lanes
   // (one bit per filter, as wide as the sums), and the planes become the output words once at
   // the end: thresholding one sum at a time into the words was half of the main job's device.
+  // A sum's magnitude stays below `bound`, so a threshold clamped to +-bound compares the same,
+  // and where twice the bound fits in Acc, the sign of sum - threshold is the comparison (an
+  // arithmetic shift, not xsimd::select, which xsimd 8.1 cannot compile for AVX-512 at -O0).
   constexpr bool threshold_in_vectors = !is_float && !std::is_void_v<arch>;
-  const bool unpooled = p.pool.kernel == 1 && p.pool.stride == 1 && p.pool.pad == 0;
+  const long bound = (std::is_same_v<In, std::uint8_t> ? 255L : 128L) * taps + 1;
+  constexpr long acc_max = [] {  // a constant: no call for the ISAs to share
+    if constexpr (is_float)
+      return 0L;
+    else
+      return long(std::numeric_limits<Acc>::max());
+  }();
+  const bool unpooled =
+      p.pool.kernel == 1 && p.pool.stride == 1 && p.pool.pad == 0 && 2 * bound <= acc_max;
   constexpr int plane_bits = int(8 * sizeof(Acc));
   const std::ptrdiff_t run = std::ptrdiff_t(out_h - 1) * pw + out_w;
   const std::ptrdiff_t bit_plane = std::ptrdiff_t(out_h) * pw + std::ptrdiff_t(first_conv_overrun);
@@ -328,11 +339,13 @@ bool first_conv_forward(Isa isa, const first_conv_plan& plan, const In* input,
         using batch = xsimd::batch<Acc, arch>;
         using Bits = std::make_unsigned_t<Acc>;
         Acc* bits = s.bit_planes + std::ptrdiff_t(f / plane_bits) * bit_plane;
-        const batch reach(threshold), bit(Acc(Bits(Bits{1} << (f % plane_bits)))), none(Acc(0));
+        const long t = long(threshold);
+        const batch reach(Acc(t < -bound ? -bound : (t > bound ? bound : t)));
+        const batch bit(Acc(Bits(Bits{1} << (f % plane_bits)))), none(Acc(0));
         for (std::ptrdiff_t i = 0; i < run; i += std::ptrdiff_t(batch::size)) {
           const batch before = f % plane_bits == 0 ? none : batch::load_unaligned(bits + i);
-          const batch sums = batch::load_unaligned(s.sums + i);
-          (before | xsimd::select(sums >= reach, bit, none)).store_unaligned(bits + i);
+          const batch below = (batch::load_unaligned(s.sums + i) - reach) >> (plane_bits - 1);
+          (before | (bit & ~below)).store_unaligned(bits + i);
         }
         continue;
       }

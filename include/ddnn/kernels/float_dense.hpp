@@ -13,7 +13,6 @@
 // of outputs walks a block of k at a time, for every block of samples in turn, so that block of
 // the panel stays in cache; the next block of k resumes each sum where the last one stopped.
 #pragma once
-#include <algorithm>
 #include <cstddef>
 
 #include "ddnn/arch/fma_unit.hpp"
@@ -56,7 +55,9 @@ void float_dense_tile(const float* panel, std::size_t depth, const float* x, std
   float lanes[V * unit::width] = {};
   vec acc[S][V];
   for (int s = 0; s < S; ++s) {
-    if (resume) std::copy_n(sums + std::size_t(s) * sums_stride + col, cols, lanes);
+    if (resume)  // loops, not std::copy_n: a library template is a symbol the ISAs would share
+      for (std::size_t c = 0; c < cols; ++c)
+        lanes[c] = sums[std::size_t(s) * sums_stride + col + c];
     for (int v = 0; v < V; ++v)
       acc[s][v] = resume ? unit::load(lanes + v * unit::width) : unit::zero();
   }
@@ -71,7 +72,7 @@ void float_dense_tile(const float* panel, std::size_t depth, const float* x, std
   }
   for (int s = 0; s < S; ++s) {
     for (int v = 0; v < V; ++v) unit::store(lanes + v * unit::width, acc[s][v]);
-    std::copy_n(lanes, cols, sums + std::size_t(s) * sums_stride + col);
+    for (std::size_t c = 0; c < cols; ++c) sums[std::size_t(s) * sums_stride + col + c] = lanes[c];
   }
 }
 
@@ -109,9 +110,11 @@ void float_dense_forward(Isa, const float_dense_plan& p, const float* x, std::si
     float* out = sums + first;
     for (std::size_t col = 0; col < float_panel_width && first + col < p.outputs;
          col += block_cols) {
-      const std::size_t cols = std::min(block_cols, p.outputs - first - col);
+      const std::size_t left = p.outputs - first - col;
+      const std::size_t cols = left < block_cols ? left : block_cols;
       for (std::size_t k = 0; k < p.depth; k += float_dense_depth_block) {
-        const std::size_t depth = std::min(float_dense_depth_block, p.depth - k);
+        const std::size_t depth =
+            p.depth - k < float_dense_depth_block ? p.depth - k : float_dense_depth_block;
         const float* w = panel + k * float_panel_width;
         const bool resume = k > 0;
         std::size_t s = 0;
