@@ -285,12 +285,10 @@ class DDNN {
   /// Samples that infer_batch() takes through the tiers together: where an upper tier batches,
   /// enough for its matrix products to reuse each weight many times; else few, so that the
   /// pending feature maps stay in cache.
-  static constexpr std::size_t batch_chunk = [] {
-    return []<std::size_t... T>(std::index_sequence<T...>) {
-      return (false || ... || detail::BuiltTier<tier<T + 1>, classes>::batches);
-    }
-    (std::make_index_sequence<tier_count - 1>{}) ? 64 : 8;
-  }();
+  static constexpr std::size_t batch_chunk = []<std::size_t... T>(std::index_sequence<T...>) {
+    return (false || ... || detail::BuiltTier<tier<T + 1>, classes>::batches);
+  }
+  (std::make_index_sequence<tier_count - 1>{}) ? 64 : 8;
   /// Fewest samples infer_batch() gives a thread of its own (fewer would not pay for the thread).
   static constexpr std::size_t min_share = 16;
 

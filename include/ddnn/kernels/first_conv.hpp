@@ -258,7 +258,7 @@ bool first_conv_forward(Isa isa, const first_conv_plan& plan, const In* input,
     else
       return long(std::numeric_limits<Acc>::max());
   }();
-  const bool unpooled =
+  const bool into_bit_planes =
       p.pool.kernel == 1 && p.pool.stride == 1 && p.pool.pad == 0 && 2 * bound <= acc_max;
   constexpr int plane_bits = int(8 * sizeof(Acc));
   const std::ptrdiff_t run = std::ptrdiff_t(out_h - 1) * pw + out_w;
@@ -333,7 +333,7 @@ bool first_conv_forward(Isa isa, const first_conv_plan& plan, const In* input,
       }
     }
     if constexpr (threshold_in_vectors) {
-      if (unpooled) {
+      if (into_bit_planes) {
         // Sums of every stride lie at (y, x) of the padded rows; the lanes in between hold
         // values no output reads.
         using batch = xsimd::batch<Acc, arch>;
@@ -354,7 +354,7 @@ bool first_conv_forward(Isa isa, const first_conv_plan& plan, const In* input,
                                  std::uint64_t{1} << (f % 64), output + f / 64, words);
   }
   if constexpr (threshold_in_vectors) {
-    if (unpooled) {
+    if (into_bit_planes) {
       using Bits = std::make_unsigned_t<Acc>;
       const int planes_per_word = 64 / plane_bits;
       const int planes = (p.filters + plane_bits - 1) / plane_bits;
