@@ -11,6 +11,7 @@
 #include "ddnn/core/tensor.hpp"
 #include "ddnn/exits/confidence.hpp"
 #include "ddnn/exits/exit_branch.hpp"
+#include "ddnn/export/export_device.hpp"
 #include "ddnn/graph/communication.hpp"
 #include "ddnn/graph/ddnn.hpp"
 #include "ddnn/graph/message.hpp"

@@ -1,0 +1,254 @@
+// The freestanding engine an exported device header carries (export_device.hpp writes it into
+// every header it exports): C++20 with <cstdint>, <array>, <bit> and <span> only, no heap, no
+// exceptions, no RTTI, no libm, so that it compiles for a microcontroller. It computes what the
+// library's device layers compute, bit for bit; the tests compare the two on the host and under
+// qemu-system-arm.
+#pragma once
+#include <string_view>
+
+#include "ddnn/core/config.hpp"
+
+DDNN_BEGIN_NAMESPACE
+namespace detail {
+
+// The engine's source text, kept verbatim in each exported header.
+inline constexpr std::string_view device_engine_source = R"ddnn_engine(
+/// The freestanding engine every exported device header carries (the same text in each; a
+/// program may include several device headers, each in its own namespace). Feature maps are
+/// dense bit streams: bit i of a map is bit i % 32 of word i / 32, values in HWC order, bit 1
+/// for +1, exactly as the wire format packs them (bytes LSB-first). Sums are exact integers;
+/// float input adds its taps in the order (ky, kx, c); logits are fma(scale, sum, bias)
+/// rounded once.
+namespace engine {
+
+using u32 = std::uint32_t;
+using i32 = std::int32_t;
+
+/// Population count without a library call (Cortex-M has no popcount instruction; GCC would
+/// call __popcountsi2).
+constexpr int popcount(u32 v) noexcept {
+  v = v - ((v >> 1) & 0x55555555u);
+  v = (v & 0x33333333u) + ((v >> 2) & 0x33333333u);
+  v = (v + (v >> 4)) & 0x0f0f0f0fu;
+  return int((v * 0x01010101u) >> 24);
+}
+
+/// Bits [at, at + n) of a dense bit stream, n in [1, 32], as the low bits of the result.
+constexpr u32 bits_at(const u32* s, u32 at, u32 n) noexcept {
+  const u32 word = at >> 5, offset = at & 31u;
+  u32 v = s[word] >> offset;
+  if (offset != 0 && offset + n > 32) v |= s[word + 1] << (32 - offset);
+  return n == 32 ? v : v & ((u32{1} << n) - 1);
+}
+
+constexpr bool bit_at(const u32* s, u32 at) noexcept { return (s[at >> 5] >> (at & 31u)) & 1u; }
+
+/// ORs the n low bits of v into bits [at, at + n) of s (n in [1, 32]).
+constexpr void or_bits(u32* s, u32 at, u32 n, u32 v) noexcept {
+  const u32 word = at >> 5, offset = at & 31u;
+  s[word] |= v << offset;
+  if (offset != 0 && offset + n > 32) s[word + 1] |= v >> (32 - offset);
+}
+
+constexpr void clear(u32* s, u32 words) noexcept {
+  for (u32 i = 0; i < words; ++i) s[i] = 0;
+}
+
+/// popcount(a[a_at ..] XOR b[b_at ..]) over n bits.
+constexpr int xor_popcount(const u32* a, u32 a_at, const u32* b, u32 b_at, u32 n) noexcept {
+  int count = 0;
+  for (; n >= 32; n -= 32, a_at += 32, b_at += 32)
+    count += popcount(bits_at(a, a_at, 32) ^ bits_at(b, b_at, 32));
+  if (n > 0) count += popcount(bits_at(a, a_at, n) ^ bits_at(b, b_at, n));
+  return count;
+}
+
+/// fma(a, b, c) rounded once, without libm: a hardware fused multiply-add where the target has
+/// one, else exactly in double: a * b is exact there (24 + 24 bits), the sum is rounded to odd
+/// (round to nearest, then the error term decides the last bit), which rounds to float exactly
+/// as one rounding of the exact value would. (C libraries' soft-float fmaf is not always exact.)
+inline float fma_exact(float a, float b, float c) noexcept {
+#if defined(__FP_FAST_FMAF)
+  return __builtin_fmaf(a, b, c);
+#else
+  const double p = double(a) * double(b), q = double(c);
+  const double s = p + q;
+  const double q_part = s - p;  // TwoSum: s + error == p + q exactly
+  const double error = (p - (s - q_part)) + (q - q_part);
+  auto bits = std::bit_cast<std::uint64_t>(s);
+  if (error != 0.0 && (bits & 1u) == 0) bits += (error > 0.0) == (s > 0.0) ? 1 : -1;
+  return float(std::bit_cast<double>(bits));
+#endif
+}
+
+/// Writes v little-endian at out.
+constexpr void put_u32(std::uint8_t* out, u32 v) noexcept {
+  for (int i = 0; i < 4; ++i) out[i] = std::uint8_t(v >> (8 * i));
+}
+
+/// A windowed layer's geometry: input, convolution and (fused) pooling.
+struct window {
+  int in_h, in_w, channels;
+  int filters, kernel, stride, pad, out_h, out_w;
+  int pool_kernel, pool_stride, pool_pad, pooled_h, pooled_w;
+};
+
+/// [begin, end) of the window at output o along an axis of `extent` values.
+struct span_of_window {
+  int begin, end;
+};
+constexpr span_of_window clip(int o, int stride, int pad, int kernel, int extent) noexcept {
+  const int origin = o * stride - pad;
+  return {origin < 0 ? 0 : origin, origin + kernel > extent ? extent : origin + kernel};
+}
+
+/// The pooled bits of a windowed layer: for each pooled cell and filter, the OR of raw(oy, ox, f)
+/// (the sum reaches the threshold) over the pool window, padding excluded, XOR the filter's flip.
+/// Max-pool before a rising threshold is the OR of the thresholded bits.
+template <window G, class Raw>
+constexpr void pool_and_threshold(Raw raw, const u32* flips, u32* out) noexcept {
+  clear(out, u32(G.pooled_h * G.pooled_w * G.filters + 31) / 32);
+  for (int py = 0; py < G.pooled_h; ++py) {
+    const span_of_window rows = clip(py, G.pool_stride, G.pool_pad, G.pool_kernel, G.out_h);
+    for (int px = 0; px < G.pooled_w; ++px) {
+      const span_of_window cols = clip(px, G.pool_stride, G.pool_pad, G.pool_kernel, G.out_w);
+      const u32 at = u32((py * G.pooled_w + px) * G.filters);
+      for (int f = 0; f < G.filters; ++f) {
+        bool any = false;
+        for (int y = rows.begin; y < rows.end && !any; ++y)
+          for (int x = cols.begin; x < cols.end && !any; ++x) any = raw(y, x, f);
+        if (any != bit_at(flips, u32(f))) out[(at + u32(f)) >> 5] |= u32{1} << ((at + u32(f)) & 31);
+      }
+    }
+  }
+}
+
+/// FirstConv on 8-bit input: exact integer sums (zero padding adds nothing), then pool and
+/// threshold.
+template <window G, class In>
+constexpr void first_conv_integer(const In* input, const u32* weights, const i32* thresholds,
+                                  const u32* flips, u32* out) noexcept {
+  constexpr int taps = G.kernel * G.kernel * G.channels;
+  const auto raw = [&](int oy, int ox, int f) {
+    const span_of_window rows = clip(oy, G.stride, G.pad, G.kernel, G.in_h);
+    const span_of_window cols = clip(ox, G.stride, G.pad, G.kernel, G.in_w);
+    const int y0 = oy * G.stride - G.pad, x0 = ox * G.stride - G.pad;
+    i32 sum = 0;
+    for (int y = rows.begin; y < rows.end; ++y)
+      for (int x = cols.begin; x < cols.end; ++x) {
+        const In* pixel = input + (y * G.in_w + x) * G.channels;
+        const u32 tap = u32(f * taps + ((y - y0) * G.kernel + (x - x0)) * G.channels);
+        for (int c = 0; c < G.channels; ++c) {
+          const i32 v = i32(pixel[c]);
+          sum += bit_at(weights, tap + u32(c)) ? v : -v;
+        }
+      }
+    return sum >= thresholds[f];
+  };
+  pool_and_threshold<G>(raw, flips, out);
+}
+
+/// FirstConv on float input: each sum adds its taps in the order (ky, kx, c) from +0, each as
+/// +v or -v, padded taps as 0, rounding after every addition; thresholds are float bit
+/// patterns (a NaN threshold is never reached). False when an input value is NaN or infinite.
+template <window G>
+constexpr bool first_conv_float(const float* input, const u32* weights,
+                                const u32* threshold_bits, const u32* flips, u32* out) noexcept {
+  constexpr int values = G.in_h * G.in_w * G.channels;
+  for (int i = 0; i < values; ++i)
+    if ((std::bit_cast<u32>(input[i]) & 0x7f800000u) == 0x7f800000u) return false;
+  constexpr int taps = G.kernel * G.kernel * G.channels;
+  const auto raw = [&](int oy, int ox, int f) {
+    const int y0 = oy * G.stride - G.pad, x0 = ox * G.stride - G.pad;
+    float sum = 0.0f;
+    u32 tap = u32(f * taps);
+    for (int ky = 0; ky < G.kernel; ++ky)
+      for (int kx = 0; kx < G.kernel; ++kx) {
+        const int y = y0 + ky, x = x0 + kx;
+        const bool inside = y >= 0 && y < G.in_h && x >= 0 && x < G.in_w;
+        for (int c = 0; c < G.channels; ++c, ++tap) {
+          const float v = inside ? input[(y * G.in_w + x) * G.channels + c] : 0.0f;
+          sum = bit_at(weights, tap) ? sum + v : sum - v;
+        }
+      }
+    return sum >= std::bit_cast<float>(threshold_bits[f]);
+  };
+  pool_and_threshold<G>(raw, flips, out);
+  return true;
+}
+
+/// BinaryConv: sum = valid taps x channels - 2 popcount(input XOR weights) over the valid taps
+/// (a padded tap contributes 0); a kernel row's valid taps are one run of bits in both.
+template <window G>
+constexpr void binary_conv(const u32* input, const u32* weights, const i32* thresholds,
+                           const u32* flips, u32* out) noexcept {
+  constexpr int taps = G.kernel * G.kernel * G.channels;
+  const auto raw = [&](int oy, int ox, int f) {
+    const span_of_window rows = clip(oy, G.stride, G.pad, G.kernel, G.in_h);
+    const span_of_window cols = clip(ox, G.stride, G.pad, G.kernel, G.in_w);
+    const int y0 = oy * G.stride - G.pad, x0 = ox * G.stride - G.pad;
+    const u32 run = u32((cols.end - cols.begin) * G.channels);
+    int differ = 0;
+    for (int y = rows.begin; y < rows.end; ++y)
+      differ += xor_popcount(input, u32((y * G.in_w + cols.begin) * G.channels), weights,
+                             u32(f * taps + ((y - y0) * G.kernel + cols.begin - x0) * G.channels),
+                             run);
+    const i32 sum = i32((rows.end - rows.begin) * int(run)) - 2 * differ;
+    return sum >= thresholds[f];
+  };
+  pool_and_threshold<G>(raw, flips, out);
+}
+
+/// MaxPool on bits: the OR over each window (padding excluded).
+template <window G>
+constexpr void max_pool(const u32* input, u32* out) noexcept {
+  clear(out, u32(G.pooled_h * G.pooled_w * G.channels + 31) / 32);
+  for (int py = 0; py < G.pooled_h; ++py) {
+    const span_of_window rows = clip(py, G.pool_stride, G.pool_pad, G.pool_kernel, G.in_h);
+    for (int px = 0; px < G.pooled_w; ++px) {
+      const span_of_window cols = clip(px, G.pool_stride, G.pool_pad, G.pool_kernel, G.in_w);
+      for (int c = 0; c < G.channels; c += 32) {
+        const u32 n = u32(G.channels - c < 32 ? G.channels - c : 32);
+        u32 v = 0;
+        for (int y = rows.begin; y < rows.end; ++y)
+          for (int x = cols.begin; x < cols.end; ++x)
+            v |= bits_at(input, u32((y * G.in_w + x) * G.channels + c), n);
+        or_bits(out, u32((py * G.pooled_w + px) * G.channels + c), n, v);
+      }
+    }
+  }
+}
+
+/// BinaryDense to bits: sum = inputs - 2 popcount(input XOR weights), thresholded and flipped.
+template <int Inputs, int Outputs>
+constexpr void binary_dense_bits(const u32* input, const u32* weights, const i32* thresholds,
+                                 const u32* flips, u32* out) noexcept {
+  clear(out, u32(Outputs + 31) / 32);
+  for (int n = 0; n < Outputs; ++n) {
+    const i32 sum = Inputs - 2 * xor_popcount(input, 0, weights, u32(n * Inputs), u32(Inputs));
+    if ((sum >= thresholds[n]) != bit_at(flips, u32(n))) out[n >> 5] |= u32{1} << (n & 31);
+  }
+}
+
+/// BinaryDense to logits: fma(scale, sum, bias) per output, written as float32 little-endian.
+template <int Inputs, int Outputs>
+inline void binary_dense_logits(const u32* input, const u32* weights, const u32* scale_bits,
+                                const u32* bias_bits, std::uint8_t* out) noexcept {
+  for (int n = 0; n < Outputs; ++n) {
+    const i32 sum = Inputs - 2 * xor_popcount(input, 0, weights, u32(n * Inputs), u32(Inputs));
+    const float logit = fma_exact(std::bit_cast<float>(scale_bits[n]), float(sum),
+                                  std::bit_cast<float>(bias_bits[n]));
+    put_u32(out + 4 * n, std::bit_cast<u32>(logit));
+  }
+}
+
+/// A feature map's bits as the wire sends them: bytes LSB-first, unused bits of the last zero.
+constexpr void put_bytes(const u32* bits, int count, std::uint8_t* out) noexcept {
+  for (int i = 0; i < (count + 7) / 8; ++i) out[i] = std::uint8_t(bits[i / 4] >> (8 * (i % 4)));
+}
+
+}  // namespace engine
+)ddnn_engine";
+
+}  // namespace detail
+DDNN_END_NAMESPACE
