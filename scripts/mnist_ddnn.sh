@@ -8,11 +8,15 @@
 #   scripts/mnist_ddnn.sh --view views       # each device sees the whole digit through its camera
 #   scripts/mnist_ddnn.sh --cloud float      # a float cloud section
 #   scripts/mnist_ddnn.sh --full             # + retrained aggregation schemes and filter counts
-# Results: results/mnist_ddnn.json, results/*.png (gnuplot), results/mnist_ddnn.model.json.
+# Results: results/mnist_ddnn.json, results/*.png (gnuplot), results/mnist_ddnn.model.json, and
+# results/devices/: each device exported as a freestanding header for a microcontroller, run on
+# Cortex-M cores under qemu-system-arm by scripts/mcu_devices.sh (report.md: flash, RAM,
+# instructions, bit-exactness).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-packages=(g++ cmake ninja-build libxsimd-dev libeigen3-dev nlohmann-json3-dev zlib1g-dev gnuplot-nox)
+packages=(g++ cmake ninja-build libxsimd-dev libeigen3-dev nlohmann-json3-dev zlib1g-dev gnuplot-nox
+          gcc-arm-none-eabi libstdc++-arm-none-eabi-dev picolibc-arm-none-eabi qemu-system-arm)
 source scripts/install_missing.sh
 install_missing mnist_ddnn.sh "${packages[@]}"
 
@@ -21,4 +25,12 @@ command -v ccache >/dev/null 2>&1 && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=cca
 cmake -S . -B build-main -G Ninja -DCMAKE_BUILD_TYPE=Release -DDDNN_BUILD_TESTS=OFF \
   -DDDNN_BUILD_BENCHMARKS=OFF -DDDNN_BUILD_EXAMPLES=ON -DDDNN_MAIN_JOB_NATIVE=ON "${launcher[@]}" >/dev/null
 cmake --build build-main --target mnist_ddnn
-exec build-main/examples/mnist_ddnn "$@"
+build-main/examples/mnist_ddnn "$@"
+
+# The exported devices on Cortex-M (the results directory is --results', else results/).
+results=results
+args=("$@")
+for ((i = 0; i < ${#args[@]}; ++i)); do
+  [[ ${args[$i]} == --results ]] && ((i + 1 < ${#args[@]})) && results=${args[$((i + 1))]}
+done
+scripts/mcu_devices.sh "$results/devices"

@@ -8,7 +8,9 @@
 #                self-containment (part of the build), compile-fail tests, install/find_package and
 #                add_subdirectory consumers, `ddnn_bench --quick` smoke run, libFuzzer runs
 #                (clang, label fuzz; libclang-rt-14-dev provides libFuzzer), the MQTT transport
-#                against private mosquitto brokers on 127.0.0.1 (label mqtt)
+#                against private mosquitto brokers on 127.0.0.1 (label mqtt), exported devices
+#                cross-compiled for Cortex-M4F, -M3 and -M0 and run under qemu-system-arm
+#                (label mcu)
 #   B. sanitize  Debug build with -fsanitize=address,undefined in build-ci/sanitize
 #   C. aarch64   cross build (cmake/toolchains/aarch64-linux-gnu.cmake), tests under qemu-aarch64
 # Environment: DDNN_TEST_SECTIONS="release sanitize aarch64" (subset to run),
@@ -29,7 +31,8 @@ elapsed() { local s=$(($1)); printf '%dm%02ds' $((s / 60)) $((s % 60)); }
 packages=(g++ cmake ninja-build pkgconf libxsimd-dev doctest-dev nlohmann-json3-dev libbenchmark-dev
           libdnnl-dev ocl-icd-opencl-dev qemu-user g++-aarch64-linux-gnu libc6-dev-arm64-cross clang
           zlib1g-dev libeigen3-dev clang-format libclang-rt-14-dev gnuplot-nox
-          mosquitto libmosquitto-dev mosquitto-clients openssl)
+          mosquitto libmosquitto-dev mosquitto-clients openssl
+          gcc-arm-none-eabi libstdc++-arm-none-eabi-dev picolibc-arm-none-eabi qemu-system-arm)
 header "packages"
 source scripts/install_missing.sh
 install_missing test.sh "${packages[@]}"
@@ -79,10 +82,11 @@ section_release() {
 section_sanitize() {
   # qemu would run the instrumented binary very slowly; compile-fail and consumer tests do not
   # execute instrumented code; the libFuzzer runs (fuzz) build their own sanitized clang binary
-  # and belong to the release section (the fuzz corpora still replay here, label unit).
+  # and belong to the release section (the fuzz corpora still replay here, label unit); the
+  # Cortex-M programs (mcu) are cross-compiled without sanitizers and need the examples.
   ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:check_initialization_order=1 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  build_and_test sanitize -LE 'qemu|consumer|compile_fail|fuzz' -- \
+  build_and_test sanitize -LE 'qemu|consumer|compile_fail|fuzz|mcu' -- \
     -DCMAKE_BUILD_TYPE=Debug -DDDNN_BUILD_BENCHMARKS=OFF -DDDNN_BUILD_EXAMPLES=OFF \
     "-DCMAKE_CXX_FLAGS=-fsanitize=address,undefined -fno-sanitize-recover=all \
 -fno-omit-frame-pointer"
@@ -100,7 +104,7 @@ passed=() failed=() report=()
 for s in $sections; do
   case $s in
     release) title="A. Release build: unit, qemu-x86_64, native, weak symbols, headers, \
-compile-fail, consumers, bench smoke" ;;
+compile-fail, consumers, bench smoke, Cortex-M under qemu" ;;
     sanitize) title="B. Debug build with AddressSanitizer + UndefinedBehaviorSanitizer" ;;
     aarch64) title="C. aarch64 cross build, tests under qemu-aarch64" ;;
     *) echo "unknown section '$s' (known: release sanitize aarch64)" >&2; exit 2 ;;

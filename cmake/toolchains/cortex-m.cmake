@@ -50,7 +50,6 @@ set(CMAKE_EXE_LINKER_FLAGS_INIT
 # package that header-only code without heap or exceptions does not need.
 set(CMAKE_CXX_LINK_EXECUTABLE
     "<CMAKE_C_COMPILER> <FLAGS> <CMAKE_CXX_LINK_FLAGS> <LINK_FLAGS> <OBJECTS> -o <TARGET> <LINK_LIBRARIES>")
-set(CMAKE_EXECUTABLE_SUFFIX .elf)
 
 # ctest runs each program on the emulated board; its exit status is main's return value.
 set(CMAKE_CROSSCOMPILING_EMULATOR

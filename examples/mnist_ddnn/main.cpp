@@ -204,6 +204,29 @@ int main_job(const Options& o) {
   std::cout << "model file: " << model_path.string() << " ("
             << std::filesystem::file_size(model_path) << " bytes, reloads and replays)\n\n";
 
+  // Every device as a freestanding header for a microcontroller, with the test set's inputs
+  // and the library's messages for them (scripts/mcu_devices.sh replays them under qemu).
+  const std::filesystem::path devices_dir = o.results / "devices";
+  const auto export_start = std::chrono::steady_clock::now();
+  const std::vector<ddnn::exported_device> exported = job->export_devices(devices_dir);
+  json exported_json = json::array();
+  for (std::size_t d = 0; d < exported.size(); ++d)
+    exported_json.push_back({{"header", "device_" + std::to_string(d) + ".hpp"},
+                             {"input_bytes", exported[d].input_bytes},
+                             {"message_bytes", exported[d].message_bytes},
+                             {"scratch_bytes", exported[d].scratch_bytes},
+                             {"parameter_bytes", exported[d].parameter_bytes}});
+  std::cout
+      << "devices exported for microcontrollers: " << devices_dir.string() << "/device_0.hpp"
+      << " .. device_" << exported.size() - 1 << ".hpp (" << exported[0].parameter_bytes
+      << " B of parameters, " << exported[0].scratch_bytes << " B of scratch, "
+      << exported[0].message_bytes << " B messages; with " << data.test
+      << " test inputs and messages each, in "
+      << fixed(
+             std::chrono::duration<double>(std::chrono::steady_clock::now() - export_start).count(),
+             1)
+      << " s)\n\n";
+
   MarkdownTable summary{{"metric", "value"}, {}};
   summary.rows = {{"overall accuracy", pct(base.overall_accuracy)},
                   {"local exit fraction", pct(base.local_exit_fraction)},
@@ -299,6 +322,7 @@ int main_job(const Options& o) {
                    fixed(100.0 * c.threshold_tolerance, 2) +
                    " points at one-sided confidence z = " + fixed(c.threshold_confidence_z, 3)}};
   result["device_memory_bytes"] = job->device_memory_bytes();
+  result["exported_devices"] = exported_json;
   result["config"] = {{"epochs", c.epochs},
                       {"node_exit_weight", c.node_exit_weight},
                       {"exit_weights", c.exit_weights},

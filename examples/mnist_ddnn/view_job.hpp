@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "config.hpp"
+#include "ddnn/export/export_device.hpp"
 #include "measurement.hpp"
 
 #ifndef DDNN_MNIST_DIR
@@ -59,6 +60,11 @@ class ViewJob {
 
   /// Writes the model file with a few test vectors, then loads it back (which replays them).
   virtual void save_model(const std::filesystem::path& file) = 0;
+  /// Exports each device as a freestanding header for a microcontroller (device_<d>.hpp,
+  /// namespace mnist_device_<d>) into `dir`, with the test set's inputs for that device and the
+  /// messages the library computes for them (device_<d>.inputs, device_<d>.messages: raw bytes,
+  /// one record per test sample), which scripts/mcu_devices.sh replays on Cortex-M cores.
+  virtual std::vector<ddnn::exported_device> export_devices(const std::filesystem::path& dir) = 0;
   /// The test set at each of `thresholds`: the simulation runs once for all of them.
   virtual std::vector<Measurement> sweep(const std::vector<double>& thresholds) = 0;
   /// The test set at the chosen threshold with only `mask`'s devices present (of those that

@@ -5,11 +5,13 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <filesystem>
 #include <memory>
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <type_traits>
 #include <vector>
 
@@ -120,6 +122,28 @@ class ViewJobOf final : public ViewJob {
     (void)load_model<Graph>(file);
   }
 
+  std::vector<ddnn::exported_device> export_devices(const std::filesystem::path& dir) override {
+    std::filesystem::create_directories(dir);
+    const Graph& graph = *run_.graph;
+    std::vector<ddnn::exported_device> exports(devices);
+    // Devices in parallel on the trainer's threads: 6 x 10,000 device steps.
+    const std::size_t threads = std::max<std::size_t>(1, options_.config.threads);
+    std::vector<std::thread> pool;
+    std::vector<std::exception_ptr> errors(threads);
+    for (std::size_t t = 0; t < threads; ++t)
+      pool.emplace_back([&, t] {
+        try {
+          for (std::size_t d = t; d < devices; d += threads) exports[d] = export_one(graph, d, dir);
+        } catch (...) {
+          errors[t] = std::current_exception();
+        }
+      });
+    for (auto& thread : pool) thread.join();
+    for (const auto& e : errors)
+      if (e) std::rethrow_exception(e);
+    return exports;
+  }
+
   std::vector<Measurement> sweep(const std::vector<double>& thresholds) override {
     Graph& graph = *run_.graph;
     auto& trainer = *run_.trained.trainer;
@@ -170,6 +194,26 @@ class ViewJobOf final : public ViewJob {
   }
 
  private:
+  ddnn::exported_device export_one(const Graph& graph, std::size_t d,
+                                   const std::filesystem::path& dir) const {
+    const std::string name = "device_" + std::to_string(d);
+    const ddnn::exported_device e = ddnn::export_device(
+        graph, d, dir / (name + ".hpp"),
+        {.name_space = "mnist_" + name,
+         .note = "the MNIST main job's trained model (" + options_.config.view + " view)"});
+    std::vector<char> inputs, messages;
+    inputs.reserve(data_.test.size() * e.input_bytes);
+    messages.reserve(data_.test.size() * e.message_bytes);
+    for (const auto& sample : data_.test.inputs) {
+      for (const std::uint8_t v : sample[d].values()) inputs.push_back(char(v));
+      for (const std::uint8_t b : ddnn::device_message(graph, d, sample[d]))
+        messages.push_back(char(b));
+    }
+    ddnn::io::write_file_atomically(dir / (name + ".inputs"), inputs);
+    ddnn::io::write_file_atomically(dir / (name + ".messages"), messages);
+    return e;
+  }
+
   Options options_;
   Data<SensorShape> data_;
   Run<Graph> run_;

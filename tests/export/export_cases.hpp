@@ -105,23 +105,4 @@ typename Graph::input_type random_input(std::mt19937& rng) {
   return input;
 }
 
-/// The bytes of a device's message as the library computes it: the node step's logits
-/// (float32, little-endian) then its feature map packed for the wire.
-template <class Graph>
-std::vector<std::uint8_t> library_message(const Graph& graph, std::size_t device,
-                                          const typename Graph::input_type& input) {
-  using Tier = typename Graph::template tier<0>;
-  using Features = typename Tier::output_type;
-  const auto step = graph.step_device(device, input);
-  std::vector<std::uint8_t> out;
-  if constexpr (Tier::has_exit)
-    for (float v : step.logits.values())
-      for (int b = 0; b < 4; ++b)
-        out.push_back(std::uint8_t(std::bit_cast<std::uint32_t>(v) >> (8 * b)));
-  const std::size_t at = out.size();
-  out.resize(at + link_bytes_of<Features>);
-  detail::pack_dense(step.features, out.data() + at);
-  return out;
-}
-
 }  // namespace export_cases

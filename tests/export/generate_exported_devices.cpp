@@ -66,7 +66,7 @@ void export_case(const fs::path& dir, const std::string& name, std::uint64_t see
       bool ok = true;
       std::vector<std::uint8_t> message(e.message_bytes, 0);
       try {
-        message = library_message(graph, d, input);
+        message = ddnn::device_message(graph, d, input);
       } catch (const ddnn::error&) {
         ok = false;
       }

@@ -25,7 +25,7 @@ void compare_live(std::uint64_t seed, std::size_t device, Forward forward, int c
   std::size_t ones = 0, bits = 0;
   for (int v = 0; v < count; ++v) {
     const auto input = random_input<Graph>(rng);
-    const std::vector<std::uint8_t> expected = library_message(graph, device, input);
+    const std::vector<std::uint8_t> expected = ddnn::device_message(graph, device, input);
     std::vector<std::uint8_t> got(expected.size(), 0xee);
     REQUIRE(forward(input.values(), got));
     REQUIRE(got == expected);
@@ -80,9 +80,10 @@ TEST_CASE("export: the sizes a header declares are what the device uses") {
   CHECK(e.input_bytes == 140);
   CHECK(e.message_bytes == 110);
   CHECK(e.scratch_bytes == 4 * 88);
-  // Weights 144 + 2304 + 5600 bits (rounded up to words per array), 16 + 16 thresholds, one
-  // flip word each, 10 scales and biases.
-  CHECK(e.parameter_bytes == 4 * (5 + 16 + 1 + 72 + 16 + 1 + 175 + 10 + 10));
+  // Weights in word-aligned rows: a word of 9 tap bits per first-layer filter, 5 words of 144
+  // tap bits per second-layer filter, 18 words (560 bits) per logit; 16 + 16 thresholds, one
+  // flip word per layer, 10 scales and biases.
+  CHECK(e.parameter_bytes == 4 * (16 + 16 + 1 + 16 * 5 + 16 + 1 + 10 * 18 + 10 + 10));
 }
 
 TEST_CASE("export: a float device refuses NaN and infinite input as the library does") {

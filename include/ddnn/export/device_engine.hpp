@@ -54,15 +54,6 @@ constexpr void clear(u32* s, u32 words) noexcept {
   for (u32 i = 0; i < words; ++i) s[i] = 0;
 }
 
-/// popcount(a[a_at ..] XOR b[b_at ..]) over n bits.
-constexpr int xor_popcount(const u32* a, u32 a_at, const u32* b, u32 b_at, u32 n) noexcept {
-  int count = 0;
-  for (; n >= 32; n -= 32, a_at += 32, b_at += 32)
-    count += popcount(bits_at(a, a_at, 32) ^ bits_at(b, b_at, 32));
-  if (n > 0) count += popcount(bits_at(a, a_at, n) ^ bits_at(b, b_at, n));
-  return count;
-}
-
 /// fma(a, b, c) rounded once, without libm: a hardware fused multiply-add where the target has
 /// one, else exactly in double: a * b is exact there (24 + 24 bits), the sum is rounded to odd
 /// (round to nearest, then the error term decides the last bit), which rounds to float exactly
@@ -93,6 +84,8 @@ struct window {
   int pool_kernel, pool_stride, pool_pad, pooled_h, pooled_w;
 };
 
+constexpr int words_for(int bits) noexcept { return (bits + 31) / 32; }
+
 /// [begin, end) of the window at output o along an axis of `extent` values.
 struct span_of_window {
   int begin, end;
@@ -102,48 +95,62 @@ constexpr span_of_window clip(int o, int stride, int pad, int kernel, int extent
   return {origin < 0 ? 0 : origin, origin + kernel > extent ? extent : origin + kernel};
 }
 
-/// The pooled bits of a windowed layer: for each pooled cell and filter, the OR of raw(oy, ox, f)
-/// (the sum reaches the threshold) over the pool window, padding excluded, XOR the filter's flip.
-/// Max-pool before a rising threshold is the OR of the thresholded bits.
+/// The pooled bits of a windowed layer: raw(y, x, bits) ORs into `bits` a bit per filter whose
+/// sum at convolution output (y, x) reaches its threshold; a pooled cell is the OR over its
+/// window (padding excluded), XOR the filters' flips. Max-pool before a rising threshold is the
+/// OR of the thresholded bits.
 template <window G, class Raw>
 constexpr void pool_and_threshold(Raw raw, const u32* flips, u32* out) noexcept {
-  clear(out, u32(G.pooled_h * G.pooled_w * G.filters + 31) / 32);
+  constexpr int filter_words = words_for(G.filters);
+  clear(out, u32(words_for(G.pooled_h * G.pooled_w * G.filters)));
   for (int py = 0; py < G.pooled_h; ++py) {
     const span_of_window rows = clip(py, G.pool_stride, G.pool_pad, G.pool_kernel, G.out_h);
     for (int px = 0; px < G.pooled_w; ++px) {
       const span_of_window cols = clip(px, G.pool_stride, G.pool_pad, G.pool_kernel, G.out_w);
+      u32 pooled[filter_words] = {};
+      for (int y = rows.begin; y < rows.end; ++y)
+        for (int x = cols.begin; x < cols.end; ++x) raw(y, x, pooled);
       const u32 at = u32((py * G.pooled_w + px) * G.filters);
-      for (int f = 0; f < G.filters; ++f) {
-        bool any = false;
-        for (int y = rows.begin; y < rows.end && !any; ++y)
-          for (int x = cols.begin; x < cols.end && !any; ++x) any = raw(y, x, f);
-        if (any != bit_at(flips, u32(f))) out[(at + u32(f)) >> 5] |= u32{1} << ((at + u32(f)) & 31);
+      for (int w = 0; w < filter_words; ++w) {
+        const int n = G.filters - 32 * w < 32 ? G.filters - 32 * w : 32;
+        or_bits(out, at + u32(32 * w), u32(n), pooled[w] ^ flips[w]);
       }
     }
   }
 }
 
-/// FirstConv on 8-bit input: exact integer sums (zero padding adds nothing), then pool and
-/// threshold.
+/// The input values under the window at convolution output (oy, ox), in tap order (ky, kx, c),
+/// 0 for padded taps.
+template <window G, class In, class Acc>
+constexpr void gather_taps(const In* input, int oy, int ox, Acc* taps) noexcept {
+  const int y0 = oy * G.stride - G.pad, x0 = ox * G.stride - G.pad;
+  for (int ky = 0, t = 0; ky < G.kernel; ++ky)
+    for (int kx = 0; kx < G.kernel; ++kx) {
+      const int y = y0 + ky, x = x0 + kx;
+      const bool inside = y >= 0 && y < G.in_h && x >= 0 && x < G.in_w;
+      for (int c = 0; c < G.channels; ++c, ++t)
+        taps[t] = inside ? Acc(input[(y * G.in_w + x) * G.channels + c]) : Acc(0);
+    }
+}
+
+/// FirstConv on 8-bit input: exact integer sums (a padded tap adds 0). Filter f's weights are a
+/// row of tap bits (bit 1: +1) starting at word f * words_for(taps).
 template <window G, class In>
 constexpr void first_conv_integer(const In* input, const u32* weights, const i32* thresholds,
                                   const u32* flips, u32* out) noexcept {
-  constexpr int taps = G.kernel * G.kernel * G.channels;
-  const auto raw = [&](int oy, int ox, int f) {
-    const span_of_window rows = clip(oy, G.stride, G.pad, G.kernel, G.in_h);
-    const span_of_window cols = clip(ox, G.stride, G.pad, G.kernel, G.in_w);
-    const int y0 = oy * G.stride - G.pad, x0 = ox * G.stride - G.pad;
-    i32 sum = 0;
-    for (int y = rows.begin; y < rows.end; ++y)
-      for (int x = cols.begin; x < cols.end; ++x) {
-        const In* pixel = input + (y * G.in_w + x) * G.channels;
-        const u32 tap = u32(f * taps + ((y - y0) * G.kernel + (x - x0)) * G.channels);
-        for (int c = 0; c < G.channels; ++c) {
-          const i32 v = i32(pixel[c]);
-          sum += bit_at(weights, tap + u32(c)) ? v : -v;
-        }
-      }
-    return sum >= thresholds[f];
+  constexpr int taps = G.kernel * G.kernel * G.channels, tap_words = words_for(taps);
+  const auto raw = [&](int oy, int ox, u32* bits) {
+    i32 v[taps];
+    gather_taps<G>(input, oy, ox, v);
+    i32 total = 0;
+    for (int t = 0; t < taps; ++t) total += v[t];
+    for (int f = 0; f < G.filters; ++f) {
+      const u32* w = weights + f * tap_words;
+      i32 plus = 0;  // the taps whose weight is +1 (visited bit by bit); sum = 2 plus - total
+      for (int k = 0; k < tap_words; ++k)
+        for (u32 m = w[k]; m != 0; m &= m - 1) plus += v[32 * k + std::countr_zero(m)];
+      if (2 * plus - total >= thresholds[f]) bits[f >> 5] |= u32{1} << (f & 31);
+    }
   };
   pool_and_threshold<G>(raw, flips, out);
 }
@@ -157,44 +164,70 @@ constexpr bool first_conv_float(const float* input, const u32* weights,
   constexpr int values = G.in_h * G.in_w * G.channels;
   for (int i = 0; i < values; ++i)
     if ((std::bit_cast<u32>(input[i]) & 0x7f800000u) == 0x7f800000u) return false;
-  constexpr int taps = G.kernel * G.kernel * G.channels;
-  const auto raw = [&](int oy, int ox, int f) {
-    const int y0 = oy * G.stride - G.pad, x0 = ox * G.stride - G.pad;
-    float sum = 0.0f;
-    u32 tap = u32(f * taps);
-    for (int ky = 0; ky < G.kernel; ++ky)
-      for (int kx = 0; kx < G.kernel; ++kx) {
-        const int y = y0 + ky, x = x0 + kx;
-        const bool inside = y >= 0 && y < G.in_h && x >= 0 && x < G.in_w;
-        for (int c = 0; c < G.channels; ++c, ++tap) {
-          const float v = inside ? input[(y * G.in_w + x) * G.channels + c] : 0.0f;
-          sum = bit_at(weights, tap) ? sum + v : sum - v;
-        }
-      }
-    return sum >= std::bit_cast<float>(threshold_bits[f]);
+  constexpr int taps = G.kernel * G.kernel * G.channels, tap_words = words_for(taps);
+  const auto raw = [&](int oy, int ox, u32* bits) {
+    float v[taps];
+    gather_taps<G>(input, oy, ox, v);
+    for (int f = 0; f < G.filters; ++f) {
+      const u32* w = weights + f * tap_words;
+      float sum = 0.0f;
+      for (int t = 0; t < taps; ++t) sum = (w[t >> 5] >> (t & 31)) & 1u ? sum + v[t] : sum - v[t];
+      if (sum >= std::bit_cast<float>(threshold_bits[f])) bits[f >> 5] |= u32{1} << (f & 31);
+    }
   };
   pool_and_threshold<G>(raw, flips, out);
   return true;
 }
 
+/// popcount((a[k] XOR b[k]) AND mask[k]) summed over k < n: per word the counts go only as far
+/// as byte lanes (at most 8 a lane), added up for up to 31 words (at most 248 a lane) before
+/// the lanes are folded.
+constexpr int masked_differ(const u32* a, const u32* b, const u32* mask, int n) noexcept {
+  int count = 0;
+  for (int k0 = 0; k0 < n; k0 += 31) {
+    u32 lanes = 0;
+    for (int k = k0; k < n && k < k0 + 31; ++k) {
+      u32 v = (a[k] ^ b[k]) & mask[k];
+      v = v - ((v >> 1) & 0x55555555u);
+      v = (v & 0x33333333u) + ((v >> 2) & 0x33333333u);
+      lanes += (v + (v >> 4)) & 0x0f0f0f0fu;
+    }
+    lanes = (lanes & 0x00ff00ffu) + ((lanes >> 8) & 0x00ff00ffu);  // 4 x 8 bits -> 2 x 16
+    count += int((lanes + (lanes >> 16)) & 0xffffu);
+  }
+  return count;
+}
+
 /// BinaryConv: sum = valid taps x channels - 2 popcount(input XOR weights) over the valid taps
-/// (a padded tap contributes 0); a kernel row's valid taps are one run of bits in both.
+/// (a padded tap contributes 0). Filter f's weights are a row of tap bits in (ky, kx, c) order
+/// starting at word f * words_for(taps); the input under the window is gathered once per
+/// position into the same layout, with a mask of its valid taps.
 template <window G>
 constexpr void binary_conv(const u32* input, const u32* weights, const i32* thresholds,
                            const u32* flips, u32* out) noexcept {
-  constexpr int taps = G.kernel * G.kernel * G.channels;
-  const auto raw = [&](int oy, int ox, int f) {
+  constexpr int taps = G.kernel * G.kernel * G.channels, tap_words = words_for(taps);
+  const auto raw = [&](int oy, int ox, u32* bits) {
     const span_of_window rows = clip(oy, G.stride, G.pad, G.kernel, G.in_h);
     const span_of_window cols = clip(ox, G.stride, G.pad, G.kernel, G.in_w);
     const int y0 = oy * G.stride - G.pad, x0 = ox * G.stride - G.pad;
     const u32 run = u32((cols.end - cols.begin) * G.channels);
-    int differ = 0;
-    for (int y = rows.begin; y < rows.end; ++y)
-      differ += xor_popcount(input, u32((y * G.in_w + cols.begin) * G.channels), weights,
-                             u32(f * taps + ((y - y0) * G.kernel + cols.begin - x0) * G.channels),
-                             run);
-    const i32 sum = i32((rows.end - rows.begin) * int(run)) - 2 * differ;
-    return sum >= thresholds[f];
+    // One spare word: or_bits may touch the word after the last (with no bits to add), which
+    // compilers cannot rule out.
+    u32 window[tap_words + 1] = {}, valid[tap_words + 1] = {};
+    for (int y = rows.begin; y < rows.end; ++y) {
+      const u32 at = u32(((y - y0) * G.kernel + cols.begin - x0) * G.channels);
+      const u32 from = u32((y * G.in_w + cols.begin) * G.channels);
+      for (u32 i = 0; i < run; i += 32) {
+        const u32 n = run - i < 32 ? run - i : 32;
+        or_bits(valid, at + i, n, n == 32 ? ~u32{0} : (u32{1} << n) - 1);
+        or_bits(window, at + i, n, bits_at(input, from + i, n));
+      }
+    }
+    const i32 valid_values = i32(rows.end - rows.begin) * i32(run);
+    for (int f = 0; f < G.filters; ++f) {
+      const int differ = masked_differ(window, weights + f * tap_words, valid, tap_words);
+      if (valid_values - 2 * differ >= thresholds[f]) bits[f >> 5] |= u32{1} << (f & 31);
+    }
   };
   pool_and_threshold<G>(raw, flips, out);
 }
@@ -202,7 +235,7 @@ constexpr void binary_conv(const u32* input, const u32* weights, const i32* thre
 /// MaxPool on bits: the OR over each window (padding excluded).
 template <window G>
 constexpr void max_pool(const u32* input, u32* out) noexcept {
-  clear(out, u32(G.pooled_h * G.pooled_w * G.channels + 31) / 32);
+  clear(out, u32(words_for(G.pooled_h * G.pooled_w * G.channels)));
   for (int py = 0; py < G.pooled_h; ++py) {
     const span_of_window rows = clip(py, G.pool_stride, G.pool_pad, G.pool_kernel, G.in_h);
     for (int px = 0; px < G.pooled_w; ++px) {
@@ -219,13 +252,23 @@ constexpr void max_pool(const u32* input, u32* out) noexcept {
   }
 }
 
+/// popcount(input XOR weights) of a dense layer's output whose weights start at `w`: both are
+/// word-aligned rows whose bits past `Inputs` are zero.
+template <int Inputs>
+constexpr int dense_differ(const u32* input, const u32* w) noexcept {
+  int differ = 0;
+  for (int k = 0; k < words_for(Inputs); ++k) differ += popcount(input[k] ^ w[k]);
+  return differ;
+}
+
 /// BinaryDense to bits: sum = inputs - 2 popcount(input XOR weights), thresholded and flipped.
+/// Output n's weights are words_for(Inputs) words at n * words_for(Inputs).
 template <int Inputs, int Outputs>
 constexpr void binary_dense_bits(const u32* input, const u32* weights, const i32* thresholds,
                                  const u32* flips, u32* out) noexcept {
-  clear(out, u32(Outputs + 31) / 32);
+  clear(out, u32(words_for(Outputs)));
   for (int n = 0; n < Outputs; ++n) {
-    const i32 sum = Inputs - 2 * xor_popcount(input, 0, weights, u32(n * Inputs), u32(Inputs));
+    const i32 sum = Inputs - 2 * dense_differ<Inputs>(input, weights + n * words_for(Inputs));
     if ((sum >= thresholds[n]) != bit_at(flips, u32(n))) out[n >> 5] |= u32{1} << (n & 31);
   }
 }
@@ -235,7 +278,7 @@ template <int Inputs, int Outputs>
 inline void binary_dense_logits(const u32* input, const u32* weights, const u32* scale_bits,
                                 const u32* bias_bits, std::uint8_t* out) noexcept {
   for (int n = 0; n < Outputs; ++n) {
-    const i32 sum = Inputs - 2 * xor_popcount(input, 0, weights, u32(n * Inputs), u32(Inputs));
+    const i32 sum = Inputs - 2 * dense_differ<Inputs>(input, weights + n * words_for(Inputs));
     const float logit = fma_exact(std::bit_cast<float>(scale_bits[n]), float(sum),
                                   std::bit_cast<float>(bias_bits[n]));
     put_u32(out + 4 * n, std::bit_cast<u32>(logit));

@@ -25,6 +25,7 @@
 #include "ddnn/core/bit_tensor.hpp"
 #include "ddnn/core/error.hpp"
 #include "ddnn/export/device_engine.hpp"
+#include "ddnn/graph/message.hpp"
 #include "ddnn/io/atomic_file.hpp"
 #include "ddnn/layers/batchnorm_sign.hpp"
 #include "ddnn/layers/binary_conv.hpp"
@@ -103,11 +104,16 @@ class device_writer {
   }
 };
 
-/// Signs (w >= 0 is +1, bit 1) as a dense bit stream, in the parameters' own order.
-inline std::vector<std::uint32_t> sign_stream(std::span<const float> weights) {
-  std::vector<std::uint32_t> s((weights.size() + 31) / 32 + (weights.empty() ? 1 : 0), 0);
-  for (std::size_t i = 0; i < weights.size(); ++i)
-    if (sign_bit(weights[i])) s[i / 32] |= std::uint32_t{1} << (i % 32);
+/// Signs (w >= 0 is +1, bit 1) as rows of `row_bits` bits, each row starting at a word: `rows`
+/// x words_for(row_bits) words, the bits past a row's end zero. The parameters' own order.
+inline std::vector<std::uint32_t> sign_rows(std::span<const float> weights, std::size_t rows,
+                                            std::size_t row_bits) {
+  const std::size_t row_words = (row_bits + 31) / 32;
+  std::vector<std::uint32_t> s(rows * row_words, 0);
+  for (std::size_t r = 0; r < rows; ++r)
+    for (std::size_t i = 0; i < row_bits; ++i)
+      if (sign_bit(weights[r * row_bits + i]))
+        s[r * row_words + i / 32] |= std::uint32_t{1} << (i % 32);
   return s;
 }
 
@@ -183,7 +189,9 @@ void export_layer(std::type_identity<FirstConvLayer<In, Spec>>, const ConvParame
   using Layer = FirstConvLayer<In, Spec>;
   const std::string name = "layer" + std::to_string(index);
   w.data += "inline constexpr engine::window " + name + " = " + window_literal<Layer>() + ";\n";
-  w.words(name + "_weights", sign_stream(p.weights));
+  // A row of tap bits per filter.
+  w.words(name + "_weights",
+          sign_rows(p.weights, Spec::filters, Spec::kernel * Spec::kernel * In::channels));
   const std::string input = w.current();
   const std::string output = w.next_output(Layer::output_shape::size);
   if constexpr (std::is_same_v<Value, float>) {
@@ -213,7 +221,9 @@ void export_layer(std::type_identity<BinaryConvLayer<In, Spec>>, const ConvParam
   using Layer = BinaryConvLayer<In, Spec>;
   const std::string name = "layer" + std::to_string(index);
   w.data += "inline constexpr engine::window " + name + " = " + window_literal<Layer>() + ";\n";
-  w.words(name + "_weights", sign_stream(p.weights));
+  // A row of tap bits per filter.
+  w.words(name + "_weights",
+          sign_rows(p.weights, Spec::filters, Spec::kernel * Spec::kernel * In::channels));
   const auto [thresholds, flips] = fold_all(p.batchnorm, Layer::max_sum);
   w.ints(name + "_thresholds", thresholds);
   w.words(name + "_flips", flips);
@@ -246,7 +256,7 @@ void export_layer(std::type_identity<BinaryDenseLayer<In, Spec>>, const DensePar
                 "export_device: a BinaryDense inside a device section must produce bits (logits "
                 "belong to the exit head)");
   const std::string name = "layer" + std::to_string(index);
-  w.words(name + "_weights", sign_stream(p.weights));
+  w.words(name + "_weights", sign_rows(p.weights, Spec::outputs, In::size));
   const auto [thresholds, flips] = fold_all(p.batchnorm, std::int32_t(In::size));
   w.ints(name + "_thresholds", thresholds);
   w.words(name + "_flips", flips);
@@ -267,7 +277,7 @@ template <ShapeType In, class Spec>
 void export_head(std::type_identity<BinaryDenseLayer<In, Spec>>, const DenseParameters& p,
                  device_writer& w) {
   static_assert(Spec::produces == Output::logits);
-  w.words("head_weights", sign_stream(p.weights));
+  w.words("head_weights", sign_rows(p.weights, Spec::outputs, In::size));
   w.words("head_scale", float_bits(p.scale));
   w.words("head_bias", float_bits(p.bias));
   w.body += "  engine::binary_dense_logits<" + std::to_string(In::size) + ", " +
@@ -402,6 +412,29 @@ template <class Graph>
   h += w.body;
   h += "  return true;\n}\n\n}  // namespace " + options.name_space + "\n";
   return e;
+}
+
+/// The bytes an exported device's forward() writes for `input`, as the library computes them:
+/// device `device`'s step, its exit-head logits (float32, little-endian) then its feature map
+/// packed for the wire. What a test on the microcontroller compares against. Throws what the
+/// device step throws (a NaN or infinite float input).
+template <class Graph>
+[[nodiscard]] std::vector<std::uint8_t> device_message(const Graph& graph, std::size_t device,
+                                                       const typename Graph::input_type& input) {
+  using Tier = typename Graph::template tier<0>;
+  using Features = typename Tier::output_type;
+  const auto step = graph.step_device(device, input);
+  std::vector<std::uint8_t> out;
+  if constexpr (Tier::has_exit) {
+    for (float v : step.logits.values()) {
+      const auto bits = std::bit_cast<std::uint32_t>(v);
+      for (int b = 0; b < 4; ++b) out.push_back(std::uint8_t(bits >> (8 * b)));
+    }
+  }
+  const std::size_t at = out.size();
+  out.resize(at + link_bytes_of<Features>);
+  detail::pack_dense(step.features, out.data() + at);
+  return out;
 }
 
 /// export_device() written to `file` (replaced atomically: a crash leaves the old file or the
