@@ -59,9 +59,7 @@ namespace detail {
 /// it needs (two regions the layers alternate between).
 class device_writer {
  public:
-  /// Where a layer's input lies: the sensor input, or a scratch region.
-  std::string input_name = "input.data()";
-  int region = -1;  ///< -1: the sensor input; else the region holding the current map
+  int region = -1;  ///< where the current map lies: -1 the sensor input, else a scratch region
   std::size_t region_words[2] = {0, 0};
   std::string data, body;
   std::size_t parameter_bytes = 0;
@@ -73,7 +71,7 @@ class device_writer {
     return region == 0 ? "region0" : "region1";
   }
   [[nodiscard]] std::string current() const {
-    return region < 0 ? input_name : (region == 0 ? "region0" : "region1");
+    return region < 0 ? "input.data()" : (region == 0 ? "region0" : "region1");
   }
 
   void words(const std::string& name, const std::vector<std::uint32_t>& values) {
