@@ -173,8 +173,9 @@ template <class Layer>
 inline constexpr bool always_false = false;
 
 /// A layer kind the engine has no counterpart for: a compile error that says what can be.
-template <class Layer, class Parameters>
-void export_layer(std::type_identity<Layer>, const Parameters&, std::size_t, device_writer&) {
+template <class Layer, class Parameters, class Value>
+void export_layer(std::type_identity<Layer>, const Parameters&, std::size_t, device_writer&,
+                  std::type_identity<Value>) {
   static_assert(always_false<Layer>,
                 "export_device: this device layer kind cannot be exported; a device section may "
                 "hold FirstConv, BinaryConv, MaxPool and BinaryDense (bits) layers, with a "
