@@ -11,9 +11,10 @@
 #                (measured by painting the stack); the sensor input buffer is reported apart
 #   instructions of one forward on the Cortex-M4, counted by qemu (-icount: SysTick advances
 #                with executed instructions; qemu has no cycle model)
-#   exact        forward() on every test input against the library's message, byte for byte, on
-#                the Cortex-M4F (hardware float) and on a sample of DDNN_MCU_SOFT_SAMPLES (default
-#                2000) inputs on the Cortex-M3 (soft float, slower under qemu)
+#   exact        forward() on the test inputs against the library's messages, byte for byte:
+#                the first DDNN_MCU_HARD_SAMPLES (default: all) on the Cortex-M4F (hardware float)
+#                and the first DDNN_MCU_SOFT_SAMPLES (default 2000) on the Cortex-M3 (soft float,
+#                slower under qemu)
 # Writes <dir>/report.md and <dir>/report.json; exits non-zero when a device is not exact.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -24,6 +25,7 @@ source scripts/install_missing.sh
 install_missing mcu_devices.sh "${packages[@]}"
 
 dir=$(realpath "${1:-results/devices}")
+hard_samples=${DDNN_MCU_HARD_SAMPLES:-100000000}
 soft_samples=${DDNN_MCU_SOFT_SAMPLES:-2000}
 ls "$dir"/device_*.hpp >/dev/null 2>&1 || { echo "mcu_devices.sh: no device_*.hpp in $dir" >&2; exit 1; }
 build_root=build-mcu-devices
@@ -53,13 +55,13 @@ flash_of() { arm-none-eabi-size -B "$1" | awk 'NR == 2 { print $1 + $2 }'; }
 ram_of() { arm-none-eabi-size -B "$1" | awk 'NR == 2 { print $2 + $3 }'; }
 
 echo "mcu_devices.sh: building for Cortex-M4F and Cortex-M3"
-build cortex-m4f 100000000
+build cortex-m4f "$hard_samples"
 build cortex-m3 "$soft_samples"
 
 # Every replay, two at a time per CPU core (each is one single-threaded qemu).
 parallel=$(nproc 2>/dev/null || echo 2)
-echo "mcu_devices.sh: replaying on Cortex-M4F (every test input) and Cortex-M3 ($soft_samples" \
-     "inputs), $parallel at a time"
+echo "mcu_devices.sh: replaying test inputs on Cortex-M4F (${DDNN_MCU_HARD_SAMPLES:-all}) and Cortex-M3" \
+     "(the first $soft_samples), $parallel at a time"
 replay_all_start=$SECONDS
 for header in "$dir"/device_*.hpp; do
   device=$(basename "$header" .hpp)
@@ -96,20 +98,20 @@ for header in "$dir"/device_*.hpp; do
   instructions=$(awk -v t="$ticks" 'BEGIN { printf "%d", t / 1.6 + 0.5 }')
   stack=$(field stack "$hard")
   ram=$((static_ram + stack))
-  hard_samples=$(field samples "$hard") hard_differ=$(field differ "$hard")
-  soft_samples_run=$(field samples "$soft") soft_differ=$(field differ "$soft")
+  hard_run=$(field samples "$hard") hard_differ=$(field differ "$hard")
+  soft_run=$(field samples "$soft") soft_differ=$(field differ "$soft")
   exact=yes
-  if [[ -z $hard_samples || -z $soft_samples_run || $hard_samples == 0 || $hard_differ != 0 ||
+  if [[ -z $hard_run || -z $soft_run || $hard_run == 0 || $hard_differ != 0 ||
         $soft_differ != 0 ]]; then
     exact=NO
     failed=1
   fi
   echo "$device: flash $flash B, RAM $ram B ($static_ram B buffers + $stack B stack), input" \
        "$input_bytes B, $instructions instructions per forward; Cortex-M4F $hard_differ of" \
-       "$hard_samples messages differ (${hard_seconds} s), Cortex-M3 $soft_differ of" \
-       "$soft_samples_run (${soft_seconds} s)"
-  rows+=("| $device | $flash | $ram | $static_ram + $stack | $input_bytes | $instructions | $hard_differ of $hard_samples | $soft_differ of $soft_samples_run | $exact |")
-  json_rows+=("{\"device\": \"$device\", \"flash_bytes\": $flash, \"ram_bytes\": $ram, \"buffer_bytes\": $static_ram, \"stack_bytes\": $stack, \"input_bytes\": $input_bytes, \"instructions_per_forward\": $instructions, \"cortex_m4f\": {\"samples\": ${hard_samples:-0}, \"differ\": ${hard_differ:-0}}, \"cortex_m3\": {\"samples\": ${soft_samples_run:-0}, \"differ\": ${soft_differ:-0}}}")
+       "$hard_run messages differ (${hard_seconds} s), Cortex-M3 $soft_differ of" \
+       "$soft_run (${soft_seconds} s)"
+  rows+=("| $device | $flash | $ram | $static_ram + $stack | $input_bytes | $instructions | $hard_differ of $hard_run | $soft_differ of $soft_run | $exact |")
+  json_rows+=("{\"device\": \"$device\", \"flash_bytes\": $flash, \"ram_bytes\": $ram, \"buffer_bytes\": $static_ram, \"stack_bytes\": $stack, \"input_bytes\": $input_bytes, \"instructions_per_forward\": $instructions, \"cortex_m4f\": {\"samples\": ${hard_run:-0}, \"differ\": ${hard_differ:-0}}, \"cortex_m3\": {\"samples\": ${soft_run:-0}, \"differ\": ${soft_differ:-0}}}")
 done
 
 {
