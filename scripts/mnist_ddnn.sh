@@ -8,6 +8,7 @@
 #   scripts/mnist_ddnn.sh --view views       # each device sees the whole digit through its camera
 #   scripts/mnist_ddnn.sh --cloud float      # a float cloud section
 #   scripts/mnist_ddnn.sh --full             # + retrained aggregation schemes and filter counts
+#   scripts/mnist_ddnn.sh --seeds 3          # three seeds: mean, min and max of every figure
 # Results: results/mnist_ddnn.json, results/*.png (gnuplot), results/mnist_ddnn.model.json, and
 # results/devices/: each device exported as a freestanding header for a microcontroller, run on
 # Cortex-M cores under qemu-system-arm by scripts/mcu_devices.sh (report.md: flash, RAM,
@@ -27,10 +28,13 @@ cmake -S . -B build-main -G Ninja -DCMAKE_BUILD_TYPE=Release -DDDNN_BUILD_TESTS=
 cmake --build build-main --target mnist_ddnn
 build-main/examples/mnist_ddnn "$@"
 
-# The exported devices on Cortex-M (the results directory is --results', else results/).
+# The exported devices on Cortex-M (the results directory is --results', else results/; with
+# --seeds, each seed's run has its own).
 results=results
 args=("$@")
 for ((i = 0; i < ${#args[@]}; ++i)); do
   [[ ${args[$i]} == --results ]] && ((i + 1 < ${#args[@]})) && results=${args[$((i + 1))]}
 done
-scripts/mcu_devices.sh "$results/devices"
+for devices in "$results"/devices "$results"/seed_*/devices; do
+  [[ -d $devices ]] && scripts/mcu_devices.sh "$devices"
+done

@@ -6,6 +6,7 @@
 //
 //   mnist_ddnn [--view tiles|views] [--cloud float|binary] [--epochs N] [--quick] [--full]
 //              [--seed S] [--dropout P] [--threads N] [--data DIR] [--results DIR]
+//              [--seeds N]
 //
 // The experiments here are plain code; the graph types they measure are instantiated per view in
 // view_tiles.cpp and view_views.cpp (view_job.hpp), which a build compiles in parallel.
@@ -16,9 +17,11 @@
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <numeric>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -37,8 +40,11 @@ using nlohmann::json;
 void usage(std::ostream& out) {
   out << "usage: mnist_ddnn [--view tiles|views] [--cloud float|binary] [--epochs N] [--quick]\n"
          "                  [--full] [--seed S] [--dropout P] [--threads N] [--data DIR]\n"
-         "                  [--results DIR]\n"
+         "                  [--results DIR] [--seeds N]\n"
          "  --quick   a small run (a few thousand samples, one epoch) for tests\n"
+         "  --seeds N the whole job for N seeds (--seed, --seed + 1, ...), each into\n"
+         "            DIR/seed_<s>/, then the mean, min and max of the headline figures\n"
+         "            (DIR/mnist_ddnn_seeds.json)\n"
          "  --full    also retrain and compare aggregation schemes and device filter counts\n";
 }
 
@@ -77,6 +83,8 @@ Options parse(int argc, char** argv) {
       o.config.epochs = count(i);
     } else if (a == "--seed") {
       o.config.seed = count(i);
+    } else if (a == "--seeds") {
+      o.seeds = count(i);
     } else if (a == "--threads") {
       o.config.threads = count(i);
     } else if (a == "--dropout") {
@@ -353,6 +361,63 @@ int main_job(const Options& o) {
   return 0;
 }
 
+/// --seeds: the job once per seed, each into its own results directory, then the mean, min and
+/// max of each headline figure over the seeds (printed, and written to mnist_ddnn_seeds.json).
+int seeds_job(const Options& o) {
+  struct Figure {
+    const char* key;  ///< in mnist_ddnn.json
+    const char* name;
+    bool percent;
+  };
+  static constexpr Figure figures[] = {
+      {"overall_accuracy", "overall accuracy", true},
+      {"local_exit_fraction", "local exit fraction", true},
+      {"cloud_accuracy", "cloud classifier accuracy (all samples)", true},
+      {"worst_single_missing_accuracy", "worst single missing device", true},
+      {"local_accuracy", "local classifier accuracy (all samples)", true},
+      {"local_exit_accuracy", "local exit accuracy (exited samples)", true},
+      {"bytes_per_device_per_sample", "bytes per device per sample", false},
+      {"threshold", "threshold T", false},
+      {"train_seconds", "training seconds", false}};
+  std::vector<json> runs;
+  std::vector<std::uint64_t> seeds;
+  for (std::size_t k = 0; k < o.seeds; ++k) {
+    Options one = o;
+    one.seeds = 1;
+    one.config.seed = o.config.seed + k;
+    one.results = o.results / ("seed_" + std::to_string(one.config.seed));
+    std::cout << "# seed " << one.config.seed << " (" << k + 1 << " of " << o.seeds << ") into "
+              << one.results.string() << "\n\n";
+    if (const int rc = main_job(one); rc != 0) return rc;
+    std::ifstream in(one.results / "mnist_ddnn.json");
+    runs.push_back(json::parse(in));
+    seeds.push_back(one.config.seed);
+    std::cout << "\n";
+  }
+  MarkdownTable table{{"metric", "mean", "min", "max"}, {}};
+  for (const std::uint64_t seed : seeds) table.header.push_back("seed " + std::to_string(seed));
+  json summary = {{"seeds", seeds}, {"runs", json::object()}};
+  for (const Figure& f : figures) {
+    std::vector<double> v;
+    for (const json& run : runs) v.push_back(run.at(f.key).get<double>());
+    const double mean = std::accumulate(v.begin(), v.end(), 0.0) / double(v.size());
+    const auto [lo, hi] = std::minmax_element(v.begin(), v.end());
+    auto show = [&](double x) { return f.percent ? pct(x) : fixed(x, 3); };
+    std::vector<std::string> row{f.name, show(mean), show(*lo), show(*hi)};
+    for (const double x : v) row.push_back(show(x));
+    table.rows.push_back(row);
+    summary[f.key] = {{"mean", mean}, {"min", *lo}, {"max", *hi}, {"values", v}};
+  }
+  for (std::size_t k = 0; k < seeds.size(); ++k)
+    summary["runs"][std::to_string(seeds[k])] =
+        "seed_" + std::to_string(seeds[k]) + "/mnist_ddnn.json";
+  std::cout << "## " << seeds.size() << " seeds\n\n" << table.render() << "\n";
+  const std::filesystem::path path = o.results / "mnist_ddnn_seeds.json";
+  ddnn::io::write_file_atomically(path, summary.dump(2) + "\n");
+  std::cout << "results: " << path.string() << "\n";
+  return 0;
+}
+
 }  // namespace
 }  // namespace mnist_ddnn
 
@@ -360,7 +425,7 @@ int main(int argc, char** argv) {
   using namespace mnist_ddnn;
   try {
     const Options o = parse(argc, argv);
-    return main_job(o);
+    return o.seeds > 1 ? seeds_job(o) : main_job(o);
   } catch (const std::invalid_argument& e) {
     std::cerr << "mnist_ddnn: " << e.what() << "\n";
     usage(std::cerr);

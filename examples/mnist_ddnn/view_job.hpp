@@ -21,6 +21,9 @@ namespace mnist_ddnn {
 struct Options {
   Config config;
   bool quick = false, full = false;
+  /// --seeds N: the whole job once per seed (seed, seed + 1, ...), each into results/seed_<s>/,
+  /// then the headline figures' mean, min and max.
+  std::size_t seeds = 1;
   std::filesystem::path data = DDNN_MNIST_DIR;
   std::filesystem::path results = "results";
 };
