@@ -5,17 +5,16 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <exception>
 #include <filesystem>
 #include <memory>
 #include <span>
 #include <stdexcept>
 #include <string>
-#include <thread>
 #include <type_traits>
 #include <vector>
 
 #include "ddnn/io/mnist.hpp"
+#include "ddnn/train/parallel.hpp"
 #include "experiment.hpp"
 #include "networks.hpp"
 #include "view_job.hpp"
@@ -127,20 +126,8 @@ class ViewJobOf final : public ViewJob {
     const Graph& graph = *run_.graph;
     std::vector<ddnn::exported_device> exports(devices);
     // Devices in parallel on the trainer's threads: 6 x 10,000 device steps.
-    const std::size_t threads = std::max<std::size_t>(1, options_.config.threads);
-    std::vector<std::thread> pool;
-    std::vector<std::exception_ptr> errors(threads);
-    for (std::size_t t = 0; t < threads; ++t)
-      pool.emplace_back([&, t] {
-        try {
-          for (std::size_t d = t; d < devices; d += threads) exports[d] = export_one(graph, d, dir);
-        } catch (...) {
-          errors[t] = std::current_exception();
-        }
-      });
-    for (auto& thread : pool) thread.join();
-    for (const auto& e : errors)
-      if (e) std::rethrow_exception(e);
+    ddnn::train::WorkerPool pool(options_.config.threads);
+    pool.run(devices, [&](std::size_t d) { exports[d] = export_one(graph, d, dir); });
     return exports;
   }
 

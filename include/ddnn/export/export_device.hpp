@@ -134,6 +134,15 @@ inline std::pair<std::vector<std::int32_t>, std::vector<std::uint32_t>> fold_all
   return {thresholds, flips};
 }
 
+/// Folds `batchnorm` over integer sums in [-bound, bound] and writes `name`_thresholds and
+/// `name`_flips.
+inline void write_integer_thresholds(device_writer& w, const std::string& name,
+                                     std::span<const BatchNorm> batchnorm, std::int32_t bound) {
+  const auto [thresholds, flips] = fold_all(batchnorm, bound);
+  w.ints(name + "_thresholds", thresholds);
+  w.words(name + "_flips", flips);
+}
+
 /// The engine's window{} for a windowed layer (FirstConv, BinaryConv).
 template <class Layer>
 std::string window_literal() {
@@ -169,6 +178,16 @@ inline std::string describe(const layer_description& d) {
   return s;
 }
 
+/// What FirstConv and BinaryConv write alike: the window `name` and a row of tap bits per
+/// filter (`name`_weights).
+template <class Layer>
+void write_window_and_weights(device_writer& w, const std::string& name, const ConvParameters& p) {
+  using Spec = typename Layer::spec_type;
+  w.data += "inline constexpr engine::window " + name + " = " + window_literal<Layer>() + ";\n";
+  w.words(name + "_weights", sign_rows(p.weights, Spec::filters,
+                                       Spec::kernel * Spec::kernel * Layer::input_shape::channels));
+}
+
 template <class Layer>
 inline constexpr bool always_false = false;
 
@@ -187,10 +206,7 @@ void export_layer(std::type_identity<FirstConvLayer<In, Spec>>, const ConvParame
                   std::size_t index, device_writer& w, std::type_identity<Value>) {
   using Layer = FirstConvLayer<In, Spec>;
   const std::string name = "layer" + std::to_string(index);
-  w.data += "inline constexpr engine::window " + name + " = " + window_literal<Layer>() + ";\n";
-  // A row of tap bits per filter.
-  w.words(name + "_weights",
-          sign_rows(p.weights, Spec::filters, Spec::kernel * Spec::kernel * In::channels));
+  write_window_and_weights<Layer>(w, name, p);
   const std::string input = w.current();
   const std::string output = w.next_output(Layer::output_shape::size);
   if constexpr (std::is_same_v<Value, float>) {
@@ -206,9 +222,7 @@ void export_layer(std::type_identity<FirstConvLayer<In, Spec>>, const ConvParame
               "_weights, " + name + "_thresholds, " + name + "_flips, " + output +
               "))\n    return false;\n";
   } else {
-    const auto [thresholds, flips] = fold_all(p.batchnorm, Layer::max_sum);
-    w.ints(name + "_thresholds", thresholds);
-    w.words(name + "_flips", flips);
+    write_integer_thresholds(w, name, p.batchnorm, Layer::max_sum);
     w.body += "  engine::first_conv_integer<" + name + ">(" + input + ", " + name + "_weights, " +
               name + "_thresholds, " + name + "_flips, " + output + ");\n";
   }
@@ -219,13 +233,8 @@ void export_layer(std::type_identity<BinaryConvLayer<In, Spec>>, const ConvParam
                   std::size_t index, device_writer& w, std::type_identity<Value>) {
   using Layer = BinaryConvLayer<In, Spec>;
   const std::string name = "layer" + std::to_string(index);
-  w.data += "inline constexpr engine::window " + name + " = " + window_literal<Layer>() + ";\n";
-  // A row of tap bits per filter.
-  w.words(name + "_weights",
-          sign_rows(p.weights, Spec::filters, Spec::kernel * Spec::kernel * In::channels));
-  const auto [thresholds, flips] = fold_all(p.batchnorm, Layer::max_sum);
-  w.ints(name + "_thresholds", thresholds);
-  w.words(name + "_flips", flips);
+  write_window_and_weights<Layer>(w, name, p);
+  write_integer_thresholds(w, name, p.batchnorm, Layer::max_sum);
   const std::string input = w.current();
   const std::string output = w.next_output(Layer::output_shape::size);
   w.body += "  engine::binary_conv<" + name + ">(" + input + ", " + name + "_weights, " + name +
@@ -256,9 +265,7 @@ void export_layer(std::type_identity<BinaryDenseLayer<In, Spec>>, const DensePar
                 "belong to the exit head)");
   const std::string name = "layer" + std::to_string(index);
   w.words(name + "_weights", sign_rows(p.weights, Spec::outputs, In::size));
-  const auto [thresholds, flips] = fold_all(p.batchnorm, std::int32_t(In::size));
-  w.ints(name + "_thresholds", thresholds);
-  w.words(name + "_flips", flips);
+  write_integer_thresholds(w, name, p.batchnorm, std::int32_t(In::size));
   const std::string input = w.current();
   const std::string output = w.next_output(Spec::outputs);
   w.body += "  engine::binary_dense_bits<" + std::to_string(In::size) + ", " +
@@ -424,12 +431,7 @@ template <class Graph>
   using Features = typename Tier::output_type;
   const auto step = graph.step_device(device, input);
   std::vector<std::uint8_t> out;
-  if constexpr (Tier::has_exit) {
-    for (float v : step.logits.values()) {
-      const auto bits = std::bit_cast<std::uint32_t>(v);
-      for (int b = 0; b < 4; ++b) out.push_back(std::uint8_t(bits >> (8 * b)));
-    }
-  }
+  if constexpr (Tier::has_exit) detail::put_floats(out, step.logits.values());
   const std::size_t at = out.size();
   out.resize(at + link_bytes_of<Features>);
   detail::pack_dense(step.features, out.data() + at);
