@@ -277,6 +277,65 @@ TEST_CASE("trainer: eval-mode simulation equals packed inference, float cloud an
   check_exactness<FloatMaxConcat>(24, 0.3);
 }
 
+// simulate_conditions() against one simulate() per condition: every field of every exit, bit
+// for bit, for presence conditions that drop different devices (and all, for some samples).
+template <class Graph>
+void check_conditions(std::uint64_t seed) {
+  TrainOptions options;
+  options.seed = seed;
+  options.device_dropout = 0.2;
+  Trainer<Graph> trainer(options);
+  for (std::uint64_t s = 0; s < 3; ++s) {
+    const auto b = random_batch<Graph>(32, seed * 10 + s, 4);
+    (void)trainer.step(b.inputs, b.labels, b.presence);
+  }
+  if constexpr (Graph::template tier<0>::has_exit) trainer.template set_threshold<0>(0.6);
+  // 600 samples: more than one of simulate's chunks
+  const auto test = random_batch<Graph>(600, seed + 3, 3, true);
+  std::vector<std::vector<Presence>> conditions;
+  for (std::uint64_t k = 0; k < 4; ++k) {
+    ddnn::detail::random_stream r(seed * 7 + k);
+    std::vector<Presence> p(test.presence);
+    for (Presence& m : p) m = Presence(m.bits() & (r.next() | (k == 0 ? ~0ull : 0ull)));
+    conditions.push_back(std::move(p));
+  }
+  const auto all = trainer.simulate_conditions(test.inputs, conditions);
+  REQUIRE(all.size() == conditions.size());
+  for (std::size_t k = 0; k < conditions.size(); ++k) {
+    const auto one = trainer.simulate(test.inputs, conditions[k]);
+    REQUIRE(all[k].size() == one.size());
+    std::size_t differ = 0;
+    for (std::size_t i = 0; i < one.size(); ++i) {
+      const auto &a = all[k][i], &b = one[i];
+      bool same = a.answered == b.answered && a.predicted == b.predicted &&
+                  a.exit_tier == b.exit_tier && a.measure == b.measure;
+      for (std::size_t t = 0; t < Graph::tier_count; ++t) {
+        same = same && a.tiers[t].answered == b.tiers[t].answered &&
+               a.tiers[t].exits == b.tiers[t].exits &&
+               a.tiers[t].predicted == b.tiers[t].predicted &&
+               a.tiers[t].measure == b.tiers[t].measure;
+        for (std::size_t c = 0; c < Graph::classes; ++c)
+          same = same && std::bit_cast<std::uint32_t>(a.tiers[t].logits[c]) ==
+                             std::bit_cast<std::uint32_t>(b.tiers[t].logits[c]);
+      }
+      differ += !same;
+    }
+    INFO("condition " << k);
+    CHECK(differ == 0);
+  }
+  CHECK_THROWS_AS((void)trainer.simulate_conditions(
+                      test.inputs, std::vector<std::vector<Presence>>{std::vector<Presence>(3)}),
+                  error);
+}
+
+TEST_CASE("trainer: simulate_conditions equals one simulate per presence condition") {
+  check_conditions<BinaryMaxConcat>(31);
+  check_conditions<BinaryConcatAvg>(32);
+  check_conditions<BinaryWithEdge>(33);
+  check_conditions<FloatCloud>(34);
+  check_conditions<FloatEdges>(35);
+}
+
 TEST_CASE("trainer: deterministic for a seed, and the same on 1 and 2 threads") {
   auto run = [](std::uint64_t seed, std::size_t threads, double distillation = 0.0) {
     TrainOptions o;

@@ -58,7 +58,30 @@ class DenseTrainer {
     // per-sample product so that they agree with it bit for bit.
     if (ctx.train) input_ = dropped_ ? Matrix(x.cwiseProduct(drop_mask_)) : x;
     const Matrix& in = ctx.train ? input_ : x;  // what the layer saw (dropped when training)
-    Matrix sums = (!Binary && !ctx.train) ? float_math::dense(x, w) : Matrix(in * w.transpose());
+    Matrix sums;
+    if (!Binary && !ctx.train) {
+      // Dense's own per-sample sums (each row alone, so chunks of rows give the same bits), the
+      // weights packed once for all chunks.
+      if (x.cols() != w.cols())
+        ddnn::detail::fail("Dense: input has " + std::to_string(x.cols()) + " columns, the " +
+                           "weights " + std::to_string(w.cols()));
+      const float_math::DenseWeights packed(w);
+      sums.resize(x.rows(), w.rows());
+      ctx.for_chunks(std::size_t(x.rows()), [&](std::size_t b, std::size_t e, std::size_t) {
+        packed.sums(x.row(Eigen::Index(b)).data(), std::size_t(x.outerStride()), e - b,
+                    sums.row(Eigen::Index(b)).data(), std::size_t(sums.outerStride()));
+      });
+    } else {
+      // One GEMM per chunk of rows, on the context's threads (the float cloud's 3360 x 512 is
+      // the biggest product of a step). Binary sums are exact in any order; float training sums
+      // depend on the chunks, which do not depend on the threads.
+      sums.resize(in.rows(), w.rows());
+      ctx.for_chunks(std::size_t(in.rows()), [&](std::size_t b, std::size_t e, std::size_t) {
+        const auto rows = Eigen::Index(e - b);
+        sums.middleRows(Eigen::Index(b), rows).noalias() =
+            in.middleRows(Eigen::Index(b), rows) * w.transpose();
+      });
+    }
     if constexpr (Logits) {
       if (ctx.train) sums_ = sums;
       float_math::scale_bias(sums, scale_, bias_);
@@ -81,7 +104,7 @@ class DenseTrainer {
     }
   }
 
-  [[nodiscard]] Matrix backward(const Matrix& d_out, bool need_dx, const RunContext&) {
+  [[nodiscard]] Matrix backward(const Matrix& d_out, bool need_dx, const RunContext& ctx) {
     const Matrix& w = Binary ? used_ : weights_;
     Matrix d;
     if constexpr (Logits) {
@@ -100,10 +123,22 @@ class DenseTrainer {
         d = (normalized_.array() > 0.0f).select(d_out.array(), 0.0f).matrix();
       bn_.backward(detail::as_pixels(d, N));
     }
-    grad_.noalias() += d.transpose() * input_;
+    // Each chunk of outputs adds its own rows of the weight gradient; each chunk of samples
+    // computes its own rows of d x.
+    ctx.for_chunks(N, [&](std::size_t b, std::size_t e, std::size_t) {
+      const auto outputs = Eigen::Index(e - b);
+      grad_.middleRows(Eigen::Index(b), outputs).noalias() +=
+          d.middleCols(Eigen::Index(b), outputs).transpose() * input_;
+    });
     if (!need_dx) return {};
-    if (dropped_) return (d * w).cwiseProduct(drop_mask_);
-    return d * w;
+    Matrix dx(d.rows(), w.cols());
+    ctx.for_chunks(std::size_t(d.rows()), [&](std::size_t b, std::size_t e, std::size_t) {
+      const auto rows = Eigen::Index(e - b);
+      auto out = dx.middleRows(Eigen::Index(b), rows);
+      out.noalias() = d.middleRows(Eigen::Index(b), rows) * w;
+      if (dropped_) out.array() *= drop_mask_.middleRows(Eigen::Index(b), rows).array();
+    });
+    return dx;
   }
 
   void parameters(std::vector<ParameterRef>& out, const std::string& prefix) {

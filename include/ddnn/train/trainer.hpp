@@ -155,6 +155,30 @@ class Trainer {
     return out;
   }
 
+  /// simulate() of the same inputs under several presence conditions (a mask per sample each):
+  /// element k equals simulate(inputs, conditions[k]) bit for bit. A device's section does not
+  /// depend on which devices are present, so the devices run once per sample and only the
+  /// aggregators, the tiers above and the exits run once per condition.
+  [[nodiscard]] std::vector<std::vector<simulation_type>> simulate_conditions(
+      std::span<const inputs_type> inputs, std::span<const std::vector<Presence>> conditions) {
+    for (const std::vector<Presence>& presence : conditions)
+      check_batch(inputs.size(), inputs.size(), presence.size(), presence);
+    std::vector<std::vector<simulation_type>> out(conditions.size());
+    for (auto& o : out) o.resize(inputs.size());
+    constexpr std::size_t chunk = 512;
+    const RunContext ctx{false, &pool_};
+    for (std::size_t first = 0; first < inputs.size(); first += chunk) {
+      const std::size_t count = std::min(chunk, inputs.size() - first);
+      for (std::size_t k = 0; k < conditions.size(); ++k) {
+        const std::span<const Presence> presence(conditions[k]);
+        load_batch(inputs.subspan(first, count), presence.subspan(first, count), false, k == 0);
+        forward_from<0>(ctx, k == 0);
+        decide<0>(std::span<simulation_type>(out[k]).subspan(first, count));
+      }
+    }
+    return out;
+  }
+
   /// The trained model as the graph's parameters (BatchNorm from running statistics, the
   /// trainer's thresholds): construct the packed DDNN from it or save it as a model file.
   [[nodiscard]] parameters_type parameters() const {
@@ -204,10 +228,16 @@ class Trainer {
     for (const Presence& p : masks) p.check_within(devices);
   }
 
-  // Device inputs as one matrix per device; presence with device dropout when training.
+  // Device inputs as one matrix per device (unless `with_inputs` is false: the same inputs as the
+  // last call); presence with device dropout when training.
   void load_batch(std::span<const inputs_type> inputs, std::span<const Presence> presence,
-                  bool train) {
+                  bool train, bool with_inputs = true) {
     rows_ = inputs.size();
+    present_.assign(presence.begin(), presence.end());
+    if (train && options_.device_dropout > 0.0)
+      drop_devices(present_, devices, options_.device_dropout,
+                   options_.seed ^ (0x9e3779b97f4a7c15u * (adam_.steps() + 1)));
+    if (!with_inputs) return;
     using Input = typename Graph::input_type;
     constexpr std::size_t size = Input::shape::size;
     device_inputs_.resize(devices);
@@ -220,16 +250,14 @@ class Trainer {
         for (std::size_t i = 0; i < size; ++i) row[i] = static_cast<float>(values[i]);
       }
     }
-    present_.assign(presence.begin(), presence.end());
-    if (train && options_.device_dropout > 0.0)
-      drop_devices(present_, devices, options_.device_dropout,
-                   options_.seed ^ (0x9e3779b97f4a7c15u * (adam_.steps() + 1)));
   }
 
   // ---- forward ----------------------------------------------------------------------------
 
+  // `run_nodes` false (the devices only, eval mode): their sections' outputs and exit logits are
+  // those of the last pass, which saw the same inputs.
   template <std::size_t T>
-  void forward_from(const RunContext& ctx) {
+  void forward_from(const RunContext& ctx, bool run_nodes = true) {
     using Tier = tier<T>;
     auto& s = std::get<T>(tiers_);
     s.present.assign(rows_, Presence());
@@ -258,10 +286,12 @@ class Trainer {
       if constexpr (Tier::has_exit)
         s.node_logits[n] = s.heads[n].forward(s.outputs[n], own.with_stream(1u << 31));
     };
-    if (Tier::nodes > 1 && ctx.pool != nullptr)
-      ctx.pool->run(Tier::nodes, run_node);
-    else
-      for (std::size_t n = 0; n < Tier::nodes; ++n) run_node(n);
+    if (T > 0 || run_nodes) {
+      if (Tier::nodes > 1 && ctx.pool != nullptr)
+        ctx.pool->run(Tier::nodes, run_node);
+      else
+        for (std::size_t n = 0; n < Tier::nodes; ++n) run_node(n);
+    }
 
     if constexpr (Tier::is_cloud) {
       s.combined = s.outputs[0];
