@@ -21,17 +21,28 @@ packages=(g++ cmake ninja-build libxsimd-dev libeigen3-dev nlohmann-json3-dev zl
 source scripts/install_missing.sh
 install_missing mnist_ddnn.sh "${packages[@]}"
 
+# The default run builds only its own graph; another view, the binary cloud or --full need the
+# build with every configuration (a minute or two more on two cores).
+every=OFF
+args=("$@")
+for ((i = 0; i < ${#args[@]}; ++i)); do
+  case ${args[$i]} in
+    --full) every=ON ;;
+    --view) [[ ${args[$((i + 1))]:-} != tiles ]] && every=ON ;;
+    --cloud) [[ ${args[$((i + 1))]:-} != float ]] && every=ON ;;
+  esac
+done
 launcher=()
 command -v ccache >/dev/null 2>&1 && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 cmake -S . -B build-main -G Ninja -DCMAKE_BUILD_TYPE=Release -DDDNN_BUILD_TESTS=OFF \
-  -DDDNN_BUILD_BENCHMARKS=OFF -DDDNN_BUILD_EXAMPLES=ON -DDDNN_MAIN_JOB_NATIVE=ON "${launcher[@]}" >/dev/null
+  -DDDNN_BUILD_BENCHMARKS=OFF -DDDNN_BUILD_EXAMPLES=ON -DDDNN_MAIN_JOB_NATIVE=ON \
+  -DDDNN_MAIN_JOB_EVERY_CONFIGURATION=$every "${launcher[@]}" >/dev/null
 cmake --build build-main --target mnist_ddnn
 build-main/examples/mnist_ddnn "$@"
 
 # The exported devices on Cortex-M (the results directory is --results', else results/; with
 # --seeds, each seed's run has its own).
 results=results
-args=("$@")
 for ((i = 0; i < ${#args[@]}; ++i)); do
   [[ ${args[$i]} == --results ]] && ((i + 1 < ${#args[@]})) && results=${args[$((i + 1))]}
 done

@@ -104,11 +104,11 @@ TEST_CASE("train/mnist: packed inference reproduces the simulation on the whole 
   REQUIRE(mnist.test.count == 10000);
   MESSAGE("comparing on " << test_samples << " test samples");
   SUBCASE("binary cloud") {
-    check_whole_test_set<mnist_ddnn::DefaultDDNN<TileShape, mnist_ddnn::LocalMax, Concat, false>>(
-        mnist);
+    check_whole_test_set<
+        mnist_ddnn::DefaultDDNN<TileShape, mnist_ddnn::DefaultLocalExit, Concat, false>>(mnist);
   }
   SUBCASE("float cloud") {
-    check_whole_test_set<mnist_ddnn::DefaultDDNN<TileShape, mnist_ddnn::LocalMax, Concat, true>>(
-        mnist);
+    check_whole_test_set<
+        mnist_ddnn::DefaultDDNN<TileShape, mnist_ddnn::DefaultLocalExit, Concat, true>>(mnist);
   }
 }

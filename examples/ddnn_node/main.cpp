@@ -59,8 +59,8 @@ namespace {
 using namespace ddnn;
 using namespace ddnn::runtime;
 using namespace std::chrono_literals;
-/// The main job's default model: tiles, Max local exit, Concat into the float cloud.
-using Graph = mnist_ddnn::DefaultDDNN<TileShape, mnist_ddnn::LocalMax, Concat, true>;
+/// The main job's default model: tiles, its local exit, Concat into the float cloud.
+using Graph = mnist_ddnn::DefaultDDNN<TileShape, mnist_ddnn::DefaultLocalExit, Concat, true>;
 
 std::atomic<bool> stop_requested{false};
 extern "C" void on_signal(int) { stop_requested = true; }

@@ -60,6 +60,15 @@ struct Trained {
   double final_loss = 0.0;
 };
 
+/// The learning rate at `progress` (steps done / all steps): a linear ramp over the first
+/// `config.warmup` of the steps, then cosine decay from the configured rate to 1% of it.
+inline double learning_rate_at(const Config& config, double progress) {
+  const double peak = config.learning_rate, low = 0.01 * peak;
+  if (progress < config.warmup) return peak * (progress + 1e-3) / (config.warmup + 1e-3);
+  const double t = (progress - config.warmup) / (1.0 - config.warmup);
+  return low + 0.5 * (peak - low) * (1.0 + std::cos(3.14159265358979323846 * t));
+}
+
 /// Trains `Graph` jointly on `data` (Adam, cosine learning-rate decay, device dropout).
 template <class Graph>
 Trained<Graph> train_model(const Samples<typename Graph::inputs_type>& data, const Config& config,
@@ -68,6 +77,7 @@ Trained<Graph> train_model(const Samples<typename Graph::inputs_type>& data, con
   options.seed = config.seed;
   options.adam.learning_rate = config.learning_rate;
   options.device_dropout = config.device_dropout;
+  options.dropout = config.float_dropout;
   options.node_exit_weight = config.node_exit_weight;
   options.exit_weights = config.exit_weights;
   options.threads = config.threads;
@@ -86,7 +96,6 @@ Trained<Graph> train_model(const Samples<typename Graph::inputs_type>& data, con
   std::vector<Presence> presence(batch);
   ddnn::detail::random_stream shuffle(config.seed * 0x2545f4914f6cdd1dull + 7);
   const auto start = std::chrono::steady_clock::now();
-  const double low = config.learning_rate * 0.01;
   for (std::size_t epoch = 0; epoch < config.epochs; ++epoch) {
     for (std::size_t i = n; i > 1; --i) std::swap(order[i - 1], order[shuffle.next() % i]);
     ProgressBar bar(
@@ -96,10 +105,8 @@ Trained<Graph> train_model(const Samples<typename Graph::inputs_type>& data, con
     std::size_t correct = 0, seen = 0;
     const auto epoch_start = std::chrono::steady_clock::now();
     for (std::size_t b = 0; b < batches; ++b) {
-      // cosine decay from the configured rate to 1% of it, step by step
-      const double progress = double(epoch * batches + b) / double(config.epochs * batches);
-      trainer.set_learning_rate(low + 0.5 * (config.learning_rate - low) *
-                                          (1.0 + std::cos(3.14159265358979323846 * progress)));
+      trainer.set_learning_rate(
+          learning_rate_at(config, double(epoch * batches + b) / double(config.epochs * batches)));
       for (std::size_t j = 0; j < batch; ++j) {
         const std::size_t i = order[b * batch + j];
         inputs[j] = data.inputs[i];
@@ -219,15 +226,6 @@ Measurement measure(const Graph& graph, const Samples<typename Graph::inputs_typ
   m.bytes_per_device = bytes / (n * double(Graph::devices));
   m.raw_bytes_per_device = raw / (n * double(Graph::devices));
   return m;
-}
-
-/// The same, simulating `data` first, on the trainer's threads.
-template <class Graph>
-Measurement measure(const Graph& graph, train::Trainer<Graph>& trainer,
-                    const Samples<typename Graph::inputs_type>& data,
-                    const std::vector<Presence>& presence) {
-  return measure(graph, data, presence, trainer.simulate(data.inputs, presence),
-                 trainer.options().threads);
 }
 
 /// Bytes one device stores for its packed model, as each layer kind accounts it (1 bit per

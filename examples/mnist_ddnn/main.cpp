@@ -5,11 +5,13 @@
 // number of device filters. Prints markdown tables, writes results/mnist_ddnn.json and plots.
 //
 //   mnist_ddnn [--view tiles|views] [--cloud float|binary] [--epochs N] [--quick] [--full]
-//              [--seed S] [--dropout P] [--threads N] [--data DIR] [--results DIR]
-//              [--seeds N]
+//              [--seed S] [--threads N] [--data DIR] [--results DIR] [--seeds N]
+//              [--batch N] [--lr R] [--warmup F] [--dropout P] [--float-dropout P]
+//              [--node-weight W]
 //
-// The experiments here are plain code; the graph types they measure are instantiated per view in
-// view_tiles.cpp and view_views.cpp (view_job.hpp), which a build compiles in parallel.
+// The experiments here are plain code; the graph types they measure are instantiated per view
+// and cloud in view_<view>_<cloud>.cpp, and --full's in retrained_<view>_<cloud>.cpp
+// (view_job.hpp), which a build compiles in parallel.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -24,12 +26,14 @@
 #include <numeric>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ddnn/io/atomic_file.hpp"
 #include "format.hpp"
 #include "markdown.hpp"
 #include "plots.hpp"
+#include "progress.hpp"
 #include "view_job.hpp"
 
 namespace mnist_ddnn {
@@ -39,9 +43,14 @@ using nlohmann::json;
 
 void usage(std::ostream& out) {
   out << "usage: mnist_ddnn [--view tiles|views] [--cloud float|binary] [--epochs N] [--quick]\n"
-         "                  [--full] [--seed S] [--dropout P] [--threads N] [--data DIR]\n"
-         "                  [--results DIR] [--seeds N]\n"
+         "                  [--full] [--seed S] [--threads N] [--data DIR] [--results DIR]\n"
+         "                  [--seeds N] [--batch N] [--lr R] [--warmup F] [--dropout P]\n"
+         "                  [--float-dropout P] [--node-weight W]\n"
          "  --quick   a small run (a few thousand samples, one epoch) for tests\n"
+         "  training: --batch samples per step, --lr Adam's peak rate, --warmup the fraction\n"
+         "            of steps that ramp it up (then cosine decay), --dropout device dropout,\n"
+         "            --float-dropout on the float cloud's inputs, --node-weight each\n"
+         "            device's own exit in the loss\n"
          "  --seeds N the whole job for N seeds (--seed, --seed + 1, ...), each into\n"
          "            DIR/seed_<s>/, then the mean, min and max of the headline figures\n"
          "            (DIR/mnist_ddnn_seeds.json)\n"
@@ -81,6 +90,23 @@ Options parse(int argc, char** argv) {
       o.config.float_cloud = c == "float";
     } else if (a == "--epochs") {
       o.config.epochs = count(i);
+    } else if (a == "--batch") {
+      o.config.batch = count(i);
+    } else if (a == "--lr") {
+      o.config.learning_rate = number(i);
+      if (!(o.config.learning_rate > 0.0)) throw std::invalid_argument("--lr must be > 0");
+    } else if (a == "--warmup") {
+      o.config.warmup = number(i);
+      if (!(o.config.warmup >= 0.0 && o.config.warmup < 1.0))
+        throw std::invalid_argument("--warmup must lie in [0, 1)");
+    } else if (a == "--float-dropout") {
+      o.config.float_dropout = number(i);
+      if (!(o.config.float_dropout >= 0.0 && o.config.float_dropout < 1.0))
+        throw std::invalid_argument("--float-dropout must lie in [0, 1)");
+    } else if (a == "--node-weight") {
+      o.config.node_exit_weight = number(i);
+      if (!(o.config.node_exit_weight >= 0.0))
+        throw std::invalid_argument("--node-weight must be >= 0");
     } else if (a == "--seed") {
       o.config.seed = count(i);
     } else if (a == "--seeds") {
@@ -172,6 +198,72 @@ json compare(ViewJob& job) {
   return {{"schemes", schemes}, {"filters", filters}};
 }
 
+}  // namespace
+
+std::unique_ptr<ViewJob> make_view_job(const Options& o) {
+  const bool tiles = o.config.view == "tiles", float_cloud = o.config.float_cloud;
+#ifdef MNIST_DDNN_EVERY_CONFIGURATION
+  if (tiles) return float_cloud ? tiles_float_job(o) : tiles_binary_job(o);
+  return float_cloud ? views_float_job(o) : views_binary_job(o);
+#else
+  if (!tiles) throw not_in_this_build("--view " + o.config.view);
+  if (!float_cloud) throw not_in_this_build("--cloud binary");
+  if (o.full) throw not_in_this_build("--full");
+  return tiles_float_job(o);
+#endif
+}
+
+namespace {
+
+/// Wall time of each phase of a job, in order: printed at its end and written to its JSON.
+class PhaseTimes {
+ public:
+  /// Ends the phase running since the last lap (or the start) as `name`; returns its seconds.
+  double lap(const std::string& name) {
+    const auto now = std::chrono::steady_clock::now();
+    const double seconds = std::chrono::duration<double>(now - last_).count();
+    phases_.emplace_back(name, seconds);
+    last_ = now;
+    return seconds;
+  }
+  /// Splits the last phase: its first `seconds` become `first`, the rest `rest`.
+  void split_last(const std::string& first, double seconds, const std::string& rest) {
+    const double all = phases_.back().second;
+    phases_.back() = {first, std::min(seconds, all)};
+    phases_.emplace_back(rest, std::max(0.0, all - seconds));
+  }
+  [[nodiscard]] json to_json() const {
+    json out = json::array();
+    for (const auto& [name, seconds] : phases_)
+      out.push_back({{"phase", name}, {"seconds", seconds}});
+    return out;
+  }
+  [[nodiscard]] std::string table() const {
+    MarkdownTable t{{"phase", "seconds"}, {}};
+    double total = 0.0;
+    for (const auto& [name, seconds] : phases_) {
+      t.rows.push_back({name, fixed(seconds, 1)});
+      total += seconds;
+    }
+    t.rows.push_back({"total", fixed(total, 1)});
+    return t.render();
+  }
+
+ private:
+  std::vector<std::pair<std::string, double>> phases_;
+  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+};
+
+/// Runs `work(progress)` under a progress bar of `steps` steps on standard error.
+template <class Work>
+auto with_progress(const std::string& label, std::size_t steps, Work&& work) {
+  const auto start = std::chrono::steady_clock::now();
+  ProgressBar bar(label, steps);
+  auto result = work([&](std::size_t done) { bar.update(done); });
+  bar.finish(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  return result;
+}
+
 /// The default job: one model, every experiment on it.
 int main_job(const Options& o) {
   const Config& c = o.config;
@@ -179,17 +271,17 @@ int main_job(const Options& o) {
   std::filesystem::create_directories(o.results);
   std::cout << "# DDNN on MNIST (" << c.view << ", " << devices << " devices, " << cloud_name
             << " cloud)\n\n";
-  const auto load_start = std::chrono::steady_clock::now();
-  const std::unique_ptr<ViewJob> job = c.view == "tiles" ? tiles_job(o) : views_job(o);
+  PhaseTimes phases;
+  const std::unique_ptr<ViewJob> job = make_view_job(o);
   const DataSizes data = job->load();
-  std::cout
-      << "data: " << data.train << " training, " << data.validation << " validation, " << data.test
-      << " test samples (loaded in "
-      << fixed(std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count(),
-               1)
-      << " s)\n\n";
+  std::cout << "data: " << data.train << " training, " << data.validation << " validation, "
+            << data.test << " test samples (loaded in " << fixed(phases.lap("load data"), 1)
+            << " s)\n\n";
 
   job->train();
+  phases.lap("train");
+  phases.split_last("train", job->train_seconds(),
+                    "choose threshold (validation), measure test set");
   const Staged& validation = job->validation();
   const Measurement& base = job->test();
   std::cout << "\ntrained in " << fixed(job->train_seconds(), 1) << " s (" << job->parameter_count()
@@ -211,11 +303,11 @@ int main_job(const Options& o) {
   job->save_model(model_path);
   std::cout << "model file: " << model_path.string() << " ("
             << std::filesystem::file_size(model_path) << " bytes, reloads and replays)\n\n";
+  phases.lap("model file");
 
   // Every device as a freestanding header for a microcontroller, with the test set's inputs
   // and the library's messages for them (scripts/mcu_devices.sh replays them under qemu).
   const std::filesystem::path devices_dir = o.results / "devices";
-  const auto export_start = std::chrono::steady_clock::now();
   const std::vector<ddnn::exported_device> exported = job->export_devices(devices_dir);
   json exported_json = json::array();
   for (std::size_t d = 0; d < exported.size(); ++d)
@@ -224,16 +316,12 @@ int main_job(const Options& o) {
                              {"message_bytes", exported[d].message_bytes},
                              {"scratch_bytes", exported[d].scratch_bytes},
                              {"parameter_bytes", exported[d].parameter_bytes}});
-  std::cout
-      << "devices exported for microcontrollers: " << devices_dir.string() << "/device_0.hpp"
-      << " .. device_" << exported.size() - 1 << ".hpp (" << exported[0].parameter_bytes
-      << " B of parameters, " << exported[0].scratch_bytes << " B of scratch, "
-      << exported[0].message_bytes << " B messages; with " << data.test
-      << " test inputs and messages each, in "
-      << fixed(
-             std::chrono::duration<double>(std::chrono::steady_clock::now() - export_start).count(),
-             1)
-      << " s)\n\n";
+  std::cout << "devices exported for microcontrollers: " << devices_dir.string() << "/device_0.hpp"
+            << " .. device_" << exported.size() - 1 << ".hpp (" << exported[0].parameter_bytes
+            << " B of parameters, " << exported[0].scratch_bytes << " B of scratch, "
+            << exported[0].message_bytes << " B messages; with " << data.test
+            << " test inputs and messages each, in " << fixed(phases.lap("export devices"), 1)
+            << " s)\n\n";
 
   MarkdownTable summary{{"metric", "value"}, {}};
   summary.rows = {{"overall accuracy", pct(base.overall_accuracy)},
@@ -255,7 +343,10 @@ int main_job(const Options& o) {
                              "bytes/device", "reduction vs raw"},
                             {}};
   const std::vector<double> thresholds = sweep_thresholds();
-  const std::vector<Measurement> swept = job->sweep(thresholds);
+  const std::vector<Measurement> swept =
+      with_progress("threshold sweep", thresholds.size(),
+                    [&](const ViewJob::Progress& p) { return job->sweep(thresholds, p); });
+  phases.lap("threshold sweep");
   for (std::size_t i = 0; i < thresholds.size(); ++i) {
     const double t = thresholds[i];
     const Measurement& m = swept[i];
@@ -269,14 +360,25 @@ int main_job(const Options& o) {
   }
   std::cout << "## Threshold sweep (test set)\n\n" << sweep_table.render() << "\n";
 
-  // Devices added one by one, single missing devices, nested missing sets
+  // Devices added one by one, single missing devices, nested missing sets: 16 conditions.
+  const std::uint64_t all = (std::uint64_t{1} << devices) - 1;
+  std::vector<std::uint64_t> masks;
+  for (std::size_t k = 1; k <= devices; ++k) masks.push_back((std::uint64_t{1} << k) - 1);
+  for (std::size_t d = 0; d < devices; ++d) masks.push_back(all & ~(std::uint64_t{1} << d));
+  for (std::size_t k = 2; k < devices; ++k) masks.push_back(all & ~((std::uint64_t{1} << k) - 1));
+  const std::vector<Measurement> conditions =
+      with_progress("devices present and missing", masks.size(),
+                    [&](const ViewJob::Progress& p) { return job->with_devices(masks, p); });
+  phases.lap("devices present and missing");
+  std::size_t next = 0;
+
   json added = json::array(), missing_single = json::array(), nested = json::array();
   std::vector<DevicesPoint> device_points;
   MarkdownTable added_table{
       {"devices present", "local acc", "cloud acc", "overall acc", "local exit"}, {}};
   for (std::size_t k = 1; k <= devices; ++k) {
-    const std::uint64_t mask = (std::uint64_t{1} << k) - 1;
-    const Measurement m = job->with_devices(mask);
+    const std::uint64_t mask = masks[next];
+    const Measurement& m = conditions[next++];
     added.push_back(merged(measurement_json(m), json{{"devices", device_list(mask)}}));
     device_points.push_back({k, m.local_accuracy, m.cloud_accuracy, m.overall_accuracy});
     added_table.rows.push_back({device_list(mask), pct(m.local_accuracy), pct(m.cloud_accuracy),
@@ -289,8 +391,7 @@ int main_job(const Options& o) {
                               {}};
   double worst_single = 1.0;
   for (std::size_t d = 0; d < devices; ++d) {
-    const std::uint64_t mask = ((std::uint64_t{1} << devices) - 1) & ~(std::uint64_t{1} << d);
-    const Measurement m = job->with_devices(mask);
+    const Measurement& m = conditions[next++];
     missing_single.push_back(m.overall_accuracy);
     worst_single = std::min(worst_single, m.overall_accuracy);
     missing_table.rows.push_back({"device " + std::to_string(d), pct(m.local_accuracy),
@@ -299,8 +400,7 @@ int main_job(const Options& o) {
   }
   for (std::size_t k = 2; k < devices; ++k) {
     const std::uint64_t missing = (std::uint64_t{1} << k) - 1;
-    const std::uint64_t mask = ((std::uint64_t{1} << devices) - 1) & ~missing;
-    const Measurement m = job->with_devices(mask);
+    const Measurement& m = conditions[next++];
     nested.push_back(merged(measurement_json(m), json{{"missing", device_list(missing)}}));
     missing_table.rows.push_back({"devices " + device_list(missing), pct(m.local_accuracy),
                                   pct(m.cloud_accuracy), pct(m.overall_accuracy),
@@ -332,6 +432,9 @@ int main_job(const Options& o) {
   result["device_memory_bytes"] = job->device_memory_bytes();
   result["exported_devices"] = exported_json;
   result["config"] = {{"epochs", c.epochs},
+                      {"warmup", c.warmup},
+                      {"float_dropout", c.float_dropout},
+                      {"local_exit", default_scheme},
                       {"node_exit_weight", c.node_exit_weight},
                       {"exit_weights", c.exit_weights},
                       {"batch", c.batch},
@@ -346,11 +449,10 @@ int main_job(const Options& o) {
   result["packed_inference_disagreements"] = base.disagreements;
 
   // --full: retrained comparisons
-  if (o.full) result["full"] = compare(*job);
-
-  const std::filesystem::path json_path = o.results / "mnist_ddnn.json";
-  ddnn::io::write_file_atomically(json_path, result.dump(2) + "\n");
-  std::cout << "results: " << json_path.string() << "\n";
+  if (o.full) {
+    result["full"] = compare(*job);
+    phases.lap("--full: retrained schemes and filters");
+  }
 
   for (const PlotResult& p :
        {plot_threshold_sweep(sweep_points, o.results / "mnist_ddnn_threshold.png",
@@ -358,6 +460,14 @@ int main_job(const Options& o) {
         plot_devices(device_points, o.results / "mnist_ddnn_devices.png",
                      "DDNN on MNIST (" + c.view + "): accuracy against devices present")})
     std::cout << (p.drawn ? "plot: " : "plot not drawn: ") << p.message << "\n";
+  phases.lap("plots");
+
+  result["timings"] = phases.to_json();
+  const std::filesystem::path json_path = o.results / "mnist_ddnn.json";
+  ddnn::io::write_file_atomically(json_path, result.dump(2) + "\n");
+  std::cout << "results: " << json_path.string() << "\n\n## Time (wall seconds, " << c.threads
+            << " threads)\n\n"
+            << phases.table() << "\n";
   return 0;
 }
 

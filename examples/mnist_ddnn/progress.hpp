@@ -39,27 +39,12 @@ class ProgressBar {
     if (line_open_) out_ << '\n' << std::flush;
   }
 
+  /// `done` of `total` items are processed (a phase with no loss to show: evaluation).
+  void update(std::size_t done) { draw(done, std::nullopt); }
+
   /// `done` of `total` items are processed; `accuracy` is a fraction in [0, 1].
   void update(std::size_t done, double loss, double accuracy) {
-    if (finished_) return;
-    done = std::min(done, total_);
-    const bool final_update = done == total_;
-    if (terminal_) {
-      const auto now = std::chrono::steady_clock::now();
-      if (!final_update && last_draw_ && now - *last_draw_ < redraw_interval) return;
-      last_draw_ = now;
-      const std::string line = render(done, loss, accuracy);
-      const std::size_t padding = drawn_width_ > line.size() ? drawn_width_ - line.size() : 0;
-      out_ << '\r' << line << std::string(padding, ' ') << std::flush;
-      drawn_width_ = line.size();
-      line_open_ = true;
-    } else {
-      // Steps 1..10 (10%..100%); the start is no step crossed, which leaves room for finish().
-      const std::size_t step = total_ == 0 ? steps : done * steps / total_;
-      if (step <= printed_step_) return;
-      printed_step_ = step;
-      out_ << render(done, loss, accuracy) << '\n';
-    }
+    draw(done, std::pair{loss, accuracy});
   }
 
   /// Ends the bar's line with the elapsed time; later calls of update() and finish() do nothing.
@@ -75,6 +60,30 @@ class ProgressBar {
   }
 
  private:
+  using Figures = std::optional<std::pair<double, double>>;  ///< loss and accuracy
+
+  void draw(std::size_t done, Figures figures) {
+    if (finished_) return;
+    done = std::min(done, total_);
+    const bool final_update = done == total_;
+    if (terminal_) {
+      const auto now = std::chrono::steady_clock::now();
+      if (!final_update && last_draw_ && now - *last_draw_ < redraw_interval) return;
+      last_draw_ = now;
+      const std::string line = render(done, figures);
+      const std::size_t padding = drawn_width_ > line.size() ? drawn_width_ - line.size() : 0;
+      out_ << '\r' << line << std::string(padding, ' ') << std::flush;
+      drawn_width_ = line.size();
+      line_open_ = true;
+    } else {
+      // Steps 1..10 (10%..100%); the start is no step crossed, which leaves room for finish().
+      const std::size_t step = total_ == 0 ? steps : done * steps / total_;
+      if (step <= printed_step_) return;
+      printed_step_ = step;
+      out_ << render(done, figures) << '\n';
+    }
+  }
+
   static constexpr std::size_t bar_width = 30;
   static constexpr std::size_t steps = 10;
   static constexpr std::chrono::milliseconds redraw_interval{100};
@@ -87,8 +96,8 @@ class ProgressBar {
     return false;
   }
 
-  /// `label [#####.....]  62%  loss 0.4123  acc 91.20%`
-  std::string render(std::size_t done, double loss, double accuracy) const {
+  /// `label [#####.....]  62%  loss 0.4123  acc 91.20%` (without figures: `label [...]  62%`)
+  std::string render(std::size_t done, const Figures& figures) const {
     const double fraction =
         total_ == 0 ? 1.0 : static_cast<double>(done) / static_cast<double>(total_);
     const auto filled =
@@ -97,8 +106,8 @@ class ProgressBar {
     std::ostringstream s;
     s.imbue(std::locale::classic());
     s << label_ << " [" << std::string(filled, '#') << std::string(bar_width - filled, '.') << "] "
-      << std::setw(3) << whole_percent << "%  loss " << fixed(loss, 4) << "  acc "
-      << percent(accuracy);
+      << std::setw(3) << whole_percent << '%';
+    if (figures) s << "  loss " << fixed(figures->first, 4) << "  acc " << percent(figures->second);
     return s.str();
   }
 

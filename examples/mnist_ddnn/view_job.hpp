@@ -4,12 +4,14 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "config.hpp"
-#include "ddnn/export/export_device.hpp"
+#include "ddnn/export/exported_device.hpp"
 #include "measurement.hpp"
 
 #ifndef DDNN_MNIST_DIR
@@ -43,7 +45,7 @@ struct Comparison {
 };
 
 /// The main job's view (tiles or views) with the cloud of the options: the data, the default
-/// graph (MP-CC) trained once and measured under every condition the experiments ask for, and
+/// graph (AP-CC) trained once and measured under every condition the experiments ask for, and
 /// --full's retrained graphs. The calls come in the job's order: load(), train(), then any.
 class ViewJob {
  public:
@@ -68,22 +70,44 @@ class ViewJob {
   /// messages the library computes for them (device_<d>.inputs, device_<d>.messages: raw bytes,
   /// one record per test sample), which scripts/mcu_devices.sh replays on Cortex-M cores.
   virtual std::vector<ddnn::exported_device> export_devices(const std::filesystem::path& dir) = 0;
+  /// Told how many of a phase's steps are done, after each.
+  using Progress = std::function<void(std::size_t done)>;
+
   /// The test set at each of `thresholds`: the simulation runs once for all of them.
-  virtual std::vector<Measurement> sweep(const std::vector<double>& thresholds) = 0;
-  /// The test set at the chosen threshold with only `mask`'s devices present (of those that
-  /// see something).
-  virtual Measurement with_devices(std::uint64_t mask) = 0;
+  virtual std::vector<Measurement> sweep(const std::vector<double>& thresholds,
+                                         const Progress& progress) = 0;
+  /// The test set at the chosen threshold with only each mask's devices present (of those that
+  /// see something), one measurement per mask.
+  virtual std::vector<Measurement> with_devices(const std::vector<std::uint64_t>& masks,
+                                                const Progress& progress) = 0;
 
   /// --full: the aggregation schemes (local exit - cloud) on the default device, the default
-  /// run (MP-CC) first, and the device filter counts, each retrained but MP-CC.
+  /// run (AP-CC) first, and the device filter counts, each retrained but AP-CC.
   virtual std::vector<Comparison> compare_schemes() = 0;
   virtual std::vector<Comparison> compare_filters() = 0;
 };
 
-/// The view job of `o.config.view`, for `o.config.float_cloud`. Each view's graph types are
-/// instantiated in a translation unit of their own (view_tiles.cpp, view_views.cpp), which a
-/// build compiles in parallel.
-std::unique_ptr<ViewJob> tiles_job(const Options& o);
-std::unique_ptr<ViewJob> views_job(const Options& o);
+/// The view job of `o.config.view` with `o.config.float_cloud`'s cloud (main.cpp). A build
+/// with every configuration (the CMake option DDNN_MAIN_JOB_EVERY_CONFIGURATION, on by default)
+/// has both views, both clouds and --full. The default run's build has only what it runs (tiles,
+/// float cloud) and compiles in a fraction of the time; it refuses the others, and --full,
+/// before any work, saying how to build them.
+std::unique_ptr<ViewJob> make_view_job(const Options& o);
+
+/// Each view and cloud's job: its graph types are instantiated in a translation unit of their
+/// own (view_<view>_<cloud>.cpp), which a build compiles in parallel.
+std::unique_ptr<ViewJob> tiles_float_job(const Options& o);
+std::unique_ptr<ViewJob> tiles_binary_job(const Options& o);
+std::unique_ptr<ViewJob> views_float_job(const Options& o);
+std::unique_ptr<ViewJob> views_binary_job(const Options& o);
+
+/// What a build without every configuration says of `what` (a view, a cloud or --full).
+inline std::runtime_error not_in_this_build(const std::string& what) {
+  return std::runtime_error(
+      what +
+      " is not in this build, which has only the default run (tiles, float cloud): configure "
+      "with -DDDNN_MAIN_JOB_EVERY_CONFIGURATION=ON (scripts/mnist_ddnn.sh does when asked for "
+      "another view, the binary cloud or --full)");
+}
 
 }  // namespace mnist_ddnn

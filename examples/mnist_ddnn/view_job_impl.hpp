@@ -1,5 +1,6 @@
 // The view job for one sensor shape and cloud: loads the view's device sets, trains and measures
-// the default graph and --full's graphs. view_tiles.cpp and view_views.cpp instantiate it.
+// the default graph and --full's graphs. view_<view>_<cloud>.cpp instantiate it, with the
+// trainer's half in train_<view>_<cloud>.cpp and --full's graphs in retrained_<view>_<cloud>.cpp.
 #pragma once
 #include <algorithm>
 #include <array>
@@ -13,6 +14,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "ddnn/export/export_device.hpp"
 #include "ddnn/io/mnist.hpp"
 #include "ddnn/train/parallel.hpp"
 #include "experiment.hpp"
@@ -50,6 +52,31 @@ Data<SensorShape> load_data(const Options& o) {
   return d;
 }
 
+/// The trainer's half of a graph type: training, and the eval-mode simulation of samples. Only
+/// declared here: train_<view>_<cloud>.cpp instantiates them for the default graphs (and
+/// retrained.hpp, with training.hpp, for --full's), so that the trainer and the packed graph
+/// (view_<view>_<cloud>.cpp) compile in parallel.
+template <class Graph>
+Trained<Graph> train_graph(const Samples<typename Graph::inputs_type>& data, const Config& config,
+                           const std::string& name);
+template <class Graph>
+std::vector<typename train::Trainer<Graph>::simulation_type> simulate_graph(
+    train::Trainer<Graph>& trainer, std::span<const typename Graph::inputs_type> inputs,
+    std::span<const Presence> presence);
+template <class Graph>
+std::vector<std::vector<typename train::Trainer<Graph>::simulation_type>> simulate_conditions_graph(
+    train::Trainer<Graph>& trainer, std::span<const typename Graph::inputs_type> inputs,
+    std::span<const std::vector<Presence>> conditions);
+
+/// Packed inference against the trainer's simulation of the same samples (experiment.hpp).
+template <class Graph>
+Measurement measure(const Graph& graph, train::Trainer<Graph>& trainer,
+                    const Samples<typename Graph::inputs_type>& data,
+                    const std::vector<Presence>& presence) {
+  return measure(graph, data, presence, simulate_graph<Graph>(trainer, data.inputs, presence),
+                 trainer.options().threads);
+}
+
 /// Trains one graph type, chooses its threshold on validation and measures it on the test set.
 template <class Graph>
 struct Run {
@@ -66,9 +93,10 @@ Run<Graph> train_and_measure(const Data<SensorShape>& data, const Config& config
       std::is_same_v<typename Graph::inputs_type, typename Data<SensorShape>::inputs_type>,
       "the graph reads the data's sensor shape");
   Run<Graph> run;
-  run.trained = train_model<Graph>(data.train, config, name);
+  run.trained = train_graph<Graph>(data.train, config, name);
   auto& trainer = *run.trained.trainer;
-  const auto validation = trainer.simulate(data.validation.inputs, data.validation.presence);
+  const auto validation =
+      simulate_graph<Graph>(trainer, data.validation.inputs, data.validation.presence);
   run.validation = choose_threshold(validation, data.validation.labels, config.threshold_tolerance,
                                     config.threshold_confidence_z);
   trainer.template set_threshold<0>(run.validation.threshold);
@@ -83,19 +111,18 @@ Comparison comparison(const Run<Graph>& run, const std::string& scheme, std::siz
   return {scheme, filters, run.test, device_memory_bytes<Graph>(), run.trained.seconds};
 }
 
-/// One retrained configuration of --full.
-template <class Graph, ShapeType SensorShape>
-Comparison compare_one(const Data<SensorShape>& data, const Config& config,
-                       const std::string& scheme, std::size_t filters) {
-  const Run<Graph> run =
-      train_and_measure<Graph>(data, config, scheme + " f=" + std::to_string(filters));
-  return comparison(run, scheme, filters);
-}
+/// --full's retrained graphs of a view and cloud (retrained.hpp), each set in a translation unit
+/// of its own (retrained_<view>_<cloud>.cpp), compiled only into a build with every
+/// configuration.
+template <ShapeType SensorShape, bool FloatCloud>
+std::vector<Comparison> retrained_schemes(const Data<SensorShape>& data, const Config& config);
+template <ShapeType SensorShape, bool FloatCloud>
+std::vector<Comparison> retrained_filters(const Data<SensorShape>& data, const Config& config);
 
 template <ShapeType SensorShape, bool FloatCloud>
 class ViewJobOf final : public ViewJob {
  public:
-  using Graph = DefaultDDNN<SensorShape, LocalMax, Concat, FloatCloud>;
+  using Graph = DefaultDDNN<SensorShape, DefaultLocalExit, Concat, FloatCloud>;
 
   explicit ViewJobOf(const Options& o) : options_(o) {}
 
@@ -103,7 +130,7 @@ class ViewJobOf final : public ViewJob {
     data_ = load_data<SensorShape>(options_);
     return {data_.train.size(), data_.validation.size(), data_.test.size()};
   }
-  void train() override { run_ = train_and_measure<Graph>(data_, options_.config, "MP-CC"); }
+  void train() override { run_ = train_and_measure<Graph>(data_, options_.config, default_scheme); }
 
   double train_seconds() const override { return run_.trained.seconds; }
   std::size_t parameter_count() override { return run_.trained.trainer->parameter_count(); }
@@ -131,53 +158,58 @@ class ViewJobOf final : public ViewJob {
     return exports;
   }
 
-  std::vector<Measurement> sweep(const std::vector<double>& thresholds) override {
+  std::vector<Measurement> sweep(const std::vector<double>& thresholds,
+                                 const Progress& progress) override {
     Graph& graph = *run_.graph;
     auto& trainer = *run_.trained.trainer;
-    const auto simulation = trainer.simulate(data_.test.inputs, data_.test.presence);
+    const auto simulation = simulate_graph<Graph>(trainer, data_.test.inputs, data_.test.presence);
     std::vector<Measurement> out;
     for (const double t : thresholds) {
       graph.template set_threshold<0>(t);
       out.push_back(
           measure(graph, data_.test, data_.test.presence, simulation, trainer.options().threads));
+      progress(out.size());
     }
     graph.template set_threshold<0>(run_.test.threshold);
     return out;
   }
 
-  Measurement with_devices(std::uint64_t mask) override {
-    return measure(*run_.graph, *run_.trained.trainer, data_.test, data_.test.restricted(mask));
+  std::vector<Measurement> with_devices(const std::vector<std::uint64_t>& masks,
+                                        const Progress& progress) override {
+    auto& trainer = *run_.trained.trainer;
+    std::vector<std::vector<Presence>> conditions;
+    for (const std::uint64_t mask : masks) conditions.push_back(data_.test.restricted(mask));
+    // The devices' sections run once for all conditions; then packed inference per condition.
+    const auto simulations =
+        simulate_conditions_graph<Graph>(trainer, data_.test.inputs, conditions);
+    std::vector<Measurement> out;
+    for (std::size_t k = 0; k < conditions.size(); ++k) {
+      out.push_back(measure(*run_.graph, data_.test, conditions[k], simulations[k],
+                            trainer.options().threads));
+      progress(out.size());
+    }
+    return out;
   }
 
-  /// Training is deterministic for a seed, so retraining MP-CC would reproduce the default run
-  /// bit for bit: its row is the default run's.
   std::vector<Comparison> compare_schemes() override {
-    const Config& c = options_.config;
-    std::vector<Comparison> rows{comparison(run_, "MP-CC", default_filters)};
-    rows.push_back(compare_one<DefaultDDNN<SensorShape, LocalAvg, Concat, FloatCloud>>(
-        data_, c, "AP-CC", default_filters));
-    rows.push_back(compare_one<DefaultDDNN<SensorShape, LocalConcat, Concat, FloatCloud>>(
-        data_, c, "CC-CC", default_filters));
-    rows.push_back(compare_one<DefaultDDNN<SensorShape, LocalMax, Max, FloatCloud>>(
-        data_, c, "MP-MP", default_filters));
-    rows.push_back(compare_one<DefaultDDNN<SensorShape, LocalAvg, Avg, FloatCloud>>(
-        data_, c, "AP-AP", default_filters));
+#ifdef MNIST_DDNN_EVERY_CONFIGURATION
+    // Training is deterministic for a seed, so retraining the default scheme would reproduce
+    // the default run bit for bit: its row is the default run's.
+    std::vector<Comparison> rows{comparison(run_, default_scheme, default_filters)};
+    for (Comparison& r : retrained_schemes<SensorShape, FloatCloud>(data_, options_.config))
+      rows.push_back(std::move(r));
     return rows;
+#else
+    throw not_in_this_build("--full");
+#endif
   }
 
-  /// The paper's f sweep: f first-layer filters and 2f output filters.
   std::vector<Comparison> compare_filters() override {
-    const Config& c = options_.config;
-    std::vector<Comparison> rows;
-    rows.push_back(
-        compare_one<PaperDDNN<SensorShape, 1, LocalMax, Concat, FloatCloud>>(data_, c, "MP-CC", 1));
-    rows.push_back(
-        compare_one<PaperDDNN<SensorShape, 2, LocalMax, Concat, FloatCloud>>(data_, c, "MP-CC", 2));
-    rows.push_back(
-        compare_one<PaperDDNN<SensorShape, 4, LocalMax, Concat, FloatCloud>>(data_, c, "MP-CC", 4));
-    rows.push_back(
-        compare_one<PaperDDNN<SensorShape, 8, LocalMax, Concat, FloatCloud>>(data_, c, "MP-CC", 8));
-    return rows;
+#ifdef MNIST_DDNN_EVERY_CONFIGURATION
+    return retrained_filters<SensorShape, FloatCloud>(data_, options_.config);
+#else
+    throw not_in_this_build("--full");
+#endif
   }
 
  private:

@@ -25,6 +25,7 @@
 #include "ddnn/core/bit_tensor.hpp"
 #include "ddnn/core/error.hpp"
 #include "ddnn/export/device_engine.hpp"
+#include "ddnn/export/exported_device.hpp"
 #include "ddnn/graph/message.hpp"
 #include "ddnn/io/atomic_file.hpp"
 #include "ddnn/layers/batchnorm_sign.hpp"
@@ -42,15 +43,6 @@ struct device_export_options {
   std::string name_space;
   /// Optional words for the header's first comment (where the parameters came from).
   std::string note;
-};
-
-/// An exported device: the header's text and the sizes it declares.
-struct exported_device {
-  std::string header;
-  std::size_t input_bytes = 0;      ///< the sensor input forward() reads
-  std::size_t message_bytes = 0;    ///< logits + dense feature bits
-  std::size_t scratch_bytes = 0;    ///< the feature maps between layers
-  std::size_t parameter_bytes = 0;  ///< the constexpr parameter arrays (flash)
 };
 
 namespace detail {

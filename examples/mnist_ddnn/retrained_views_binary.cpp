@@ -1,0 +1,12 @@
+// --full's retrained graphs over views with the binary cloud, instantiated in this translation
+// unit only.
+#include "retrained.hpp"
+
+namespace mnist_ddnn {
+
+template std::vector<Comparison> retrained_schemes<ViewShape, false>(const Data<ViewShape>&,
+                                                                     const Config&);
+template std::vector<Comparison> retrained_filters<ViewShape, false>(const Data<ViewShape>&,
+                                                                     const Config&);
+
+}  // namespace mnist_ddnn
