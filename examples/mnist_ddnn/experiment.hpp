@@ -3,6 +3,7 @@
 // for answers and bytes, the eval-mode simulation for each exit's accuracy on all samples).
 #pragma once
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstddef>
@@ -10,9 +11,13 @@
 #include <memory>
 #include <numeric>
 #include <span>
+#include <stdexcept>
 #include <string>
+#include <tuple>
+#include <type_traits>
 #include <vector>
 
+#include "augment.hpp"
 #include "config.hpp"
 #include "ddnn/ddnn.hpp"
 #include "ddnn/train/trainer.hpp"
@@ -95,6 +100,13 @@ Trained<Graph> train_model(const Samples<typename Graph::inputs_type>& data, con
   std::vector<std::uint8_t> labels(batch);
   std::vector<Presence> presence(batch);
   ddnn::detail::random_stream shuffle(config.seed * 0x2545f4914f6cdd1dull + 7);
+  ddnn::detail::random_stream shifts(config.seed * 0x9e3779b97f4a7c15ull + 11);
+  constexpr bool tiles = std::is_same_v<
+      typename Graph::inputs_type,
+      std::array<Tensor<std::uint8_t, TileShape>, std::tuple_size_v<typename Graph::inputs_type>>>;
+  if (config.shift != 0 && !tiles)
+    throw std::invalid_argument("--shift moves the digit of the tiles view only");
+  const auto span = std::uint64_t(2 * config.shift + 1);
   const auto start = std::chrono::steady_clock::now();
   for (std::size_t epoch = 0; epoch < config.epochs; ++epoch) {
     for (std::size_t i = n; i > 1; --i) std::swap(order[i - 1], order[shuffle.next() % i]);
@@ -110,6 +122,10 @@ Trained<Graph> train_model(const Samples<typename Graph::inputs_type>& data, con
       for (std::size_t j = 0; j < batch; ++j) {
         const std::size_t i = order[b * batch + j];
         inputs[j] = data.inputs[i];
+        if constexpr (tiles)
+          if (config.shift != 0)
+            shift_tiles(inputs[j], int(shifts.next() % span) - int(config.shift),
+                        int(shifts.next() % span) - int(config.shift));
         labels[j] = data.labels[i];
         presence[j] = data.presence[i];
       }

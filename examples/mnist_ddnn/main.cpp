@@ -7,7 +7,7 @@
 //   mnist_ddnn [--view tiles|views] [--cloud float|binary] [--epochs N] [--quick] [--full]
 //              [--seed S] [--threads N] [--data DIR] [--results DIR] [--seeds N]
 //              [--batch N] [--lr R] [--warmup F] [--dropout P] [--float-dropout P]
-//              [--node-weight W]
+//              [--node-weight W] [--shift N]
 //
 // The experiments here are plain code; the graph types they measure are instantiated per view
 // and cloud in view_<view>_<cloud>.cpp, and --full's in retrained_<view>_<cloud>.cpp
@@ -45,12 +45,13 @@ void usage(std::ostream& out) {
   out << "usage: mnist_ddnn [--view tiles|views] [--cloud float|binary] [--epochs N] [--quick]\n"
          "                  [--full] [--seed S] [--threads N] [--data DIR] [--results DIR]\n"
          "                  [--seeds N] [--batch N] [--lr R] [--warmup F] [--dropout P]\n"
-         "                  [--float-dropout P] [--node-weight W]\n"
+         "                  [--float-dropout P] [--node-weight W] [--shift N]\n"
          "  --quick   a small run (a few thousand samples, one epoch) for tests\n"
          "  training: --batch samples per step, --lr Adam's peak rate, --warmup the fraction\n"
          "            of steps that ramp it up (then cosine decay), --dropout device dropout,\n"
          "            --float-dropout on the float cloud's inputs, --node-weight each\n"
-         "            device's own exit in the loss\n"
+         "            device's own exit in the loss, --shift moves each training digit by up\n"
+         "            to N pixels (tiles view)\n"
          "  --seeds N the whole job for N seeds (--seed, --seed + 1, ...), each into\n"
          "            DIR/seed_<s>/, then the mean, min and max of the headline figures\n"
          "            (DIR/mnist_ddnn_seeds.json)\n"
@@ -103,6 +104,11 @@ Options parse(int argc, char** argv) {
       o.config.float_dropout = number(i);
       if (!(o.config.float_dropout >= 0.0 && o.config.float_dropout < 1.0))
         throw std::invalid_argument("--float-dropout must lie in [0, 1)");
+    } else if (a == "--shift") {
+      const double v = number(i);
+      if (!(v >= 0 && v <= 4 && v == std::floor(v)))
+        throw std::invalid_argument("--shift must be a whole number of pixels in [0, 4]");
+      o.config.shift = std::size_t(v);
     } else if (a == "--node-weight") {
       o.config.node_exit_weight = number(i);
       if (!(o.config.node_exit_weight >= 0.0))
@@ -132,6 +138,8 @@ Options parse(int argc, char** argv) {
       throw std::invalid_argument("unknown option " + a);
     }
   }
+  if (o.config.shift != 0 && o.config.view != "tiles")
+    throw std::invalid_argument("--shift moves the digit of the tiles view only");
   if (o.quick) {
     o.config.train_samples = 3000;
     o.config.validation_samples = 500;
@@ -434,6 +442,7 @@ int main_job(const Options& o) {
   result["config"] = {{"epochs", c.epochs},
                       {"warmup", c.warmup},
                       {"float_dropout", c.float_dropout},
+                      {"shift", c.shift},
                       {"local_exit", default_scheme},
                       {"node_exit_weight", c.node_exit_weight},
                       {"exit_weights", c.exit_weights},

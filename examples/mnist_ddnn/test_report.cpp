@@ -1,11 +1,13 @@
-// The mnist_ddnn example's own tests of its reporting: markdown tables render byte for byte
-// (alignment included), number formatting, a progress bar off a terminal stays within eleven lines,
-// and gnuplot PNGs.
+// The mnist_ddnn example's own tests of its reporting and helpers: markdown tables render byte for
+// byte (alignment included), number formatting, a progress bar off a terminal stays within eleven
+// lines (with and without figures), gnuplot PNGs, and the tiles' shift augmentation.
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <random>
@@ -14,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "augment.hpp"
 #include "format.hpp"
 #include "markdown.hpp"
 #include "plots.hpp"
@@ -79,6 +82,55 @@ TEST_CASE("report: ProgressBar off a terminal writes at most eleven lines") {
         std::string::npos);
   CHECK(text.find("] 100%  loss 0.4123  acc 91.20%\n") != std::string::npos);
   CHECK(text.substr(text.size() - 20) == "train done in 1.5 s\n");
+}
+
+TEST_CASE("report: ProgressBar without figures (an evaluation phase)") {
+  std::ostringstream out;
+  {
+    ProgressBar bar("threshold sweep", 4, out);
+    for (std::size_t i = 1; i <= 4; ++i) bar.update(i);
+    bar.finish(2.0);
+  }
+  const std::string text = out.str();
+  CHECK(text.find("threshold sweep [###############...............]  50%\n") != std::string::npos);
+  CHECK(text.find("loss") == std::string::npos);
+  CHECK(text.substr(text.size() - 30) == "threshold sweep done in 2.0 s\n");
+}
+
+TEST_CASE("augment: shift_tiles moves the digit across tile borders, losing what leaves") {
+  using Tiles = std::array<ddnn::Tensor<std::uint8_t, ddnn::TileShape>, 6>;
+  constexpr std::size_t w = ddnn::TileShape::width;
+  Tiles tiles{};
+  std::uint8_t next = 1;
+  for (auto& t : tiles)
+    for (auto& v : t.values()) v = next++;  // every pixel distinct (mod 256)
+  const Tiles original = tiles;
+  shift_tiles(tiles, 0, 0);
+  for (std::size_t d = 0; d < 6; ++d)
+    CHECK(std::equal(tiles[d].values().begin(), tiles[d].values().end(),
+                     original[d].values().begin()));
+  // one pixel right: the last column of tile 0 becomes the first of tile 1, tile 0's first
+  // column is empty, tile 1's last column is lost
+  shift_tiles(tiles, 1, 0);
+  for (std::size_t y = 0; y < ddnn::TileShape::height; ++y) {
+    CHECK(tiles[0].values()[y * w] == 0);
+    CHECK(tiles[0].values()[y * w + 1] == original[0].values()[y * w]);
+    CHECK(tiles[1].values()[y * w] == original[0].values()[y * w + w - 1]);
+  }
+  // two rows down: the last two rows of tile 2 open tile 4; the top two rows of 0 and 1 are 0
+  tiles = original;
+  shift_tiles(tiles, 0, 2);
+  for (std::size_t x = 0; x < w; ++x) {
+    CHECK(tiles[4].values()[x] == original[2].values()[(ddnn::TileShape::height - 2) * w + x]);
+    CHECK(tiles[0].values()[x] == 0);
+    CHECK(tiles[1].values()[w + x] == 0);
+  }
+  // there and back: everything but the border that left the frame comes back
+  tiles = original;
+  shift_tiles(tiles, -1, 1);
+  shift_tiles(tiles, 1, -1);
+  CHECK(tiles[3].values()[w + 3] == original[3].values()[w + 3]);
+  CHECK(tiles[5].values()[ddnn::TileShape::size - 1] == 0);  // went out at the bottom, then back
 }
 
 TEST_CASE("report: ProgressBar with no items and with repeated or overshooting updates") {

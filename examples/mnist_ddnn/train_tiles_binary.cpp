@@ -4,13 +4,16 @@
 
 namespace mnist_ddnn {
 
-using Graph = DefaultDDNN<TileShape, DefaultLocalExit, Concat, false>;  // ViewJobOf's
-template Trained<Graph> train_graph<Graph>(const Samples<Graph::inputs_type>&, const Config&,
-                                           const std::string&);
-template std::vector<train::Trainer<Graph>::simulation_type> simulate_graph<Graph>(
-    train::Trainer<Graph>&, std::span<const Graph::inputs_type>, std::span<const Presence>);
-template std::vector<std::vector<train::Trainer<Graph>::simulation_type>>
-simulate_conditions_graph<Graph>(train::Trainer<Graph>&, std::span<const Graph::inputs_type>,
-                                 std::span<const std::vector<Presence>>);
+using TilesBinaryGraph = DefaultDDNN<TileShape, DefaultLocalExit, Concat, false>;  // ViewJobOf's
+template Trained<TilesBinaryGraph> train_graph<TilesBinaryGraph>(
+    const Samples<TilesBinaryGraph::inputs_type>&, const Config&, const std::string&);
+template std::vector<train::Trainer<TilesBinaryGraph>::simulation_type>
+simulate_graph<TilesBinaryGraph>(train::Trainer<TilesBinaryGraph>&,
+                                 std::span<const TilesBinaryGraph::inputs_type>,
+                                 std::span<const Presence>);
+template std::vector<std::vector<train::Trainer<TilesBinaryGraph>::simulation_type>>
+simulate_conditions_graph<TilesBinaryGraph>(train::Trainer<TilesBinaryGraph>&,
+                                            std::span<const TilesBinaryGraph::inputs_type>,
+                                            std::span<const std::vector<Presence>>);
 
 }  // namespace mnist_ddnn

@@ -4,13 +4,16 @@
 
 namespace mnist_ddnn {
 
-using Graph = DefaultDDNN<TileShape, DefaultLocalExit, Concat, true>;  // ViewJobOf's
-template Trained<Graph> train_graph<Graph>(const Samples<Graph::inputs_type>&, const Config&,
-                                           const std::string&);
-template std::vector<train::Trainer<Graph>::simulation_type> simulate_graph<Graph>(
-    train::Trainer<Graph>&, std::span<const Graph::inputs_type>, std::span<const Presence>);
-template std::vector<std::vector<train::Trainer<Graph>::simulation_type>>
-simulate_conditions_graph<Graph>(train::Trainer<Graph>&, std::span<const Graph::inputs_type>,
-                                 std::span<const std::vector<Presence>>);
+using TilesFloatGraph = DefaultDDNN<TileShape, DefaultLocalExit, Concat, true>;  // ViewJobOf's
+template Trained<TilesFloatGraph> train_graph<TilesFloatGraph>(
+    const Samples<TilesFloatGraph::inputs_type>&, const Config&, const std::string&);
+template std::vector<train::Trainer<TilesFloatGraph>::simulation_type>
+simulate_graph<TilesFloatGraph>(train::Trainer<TilesFloatGraph>&,
+                                std::span<const TilesFloatGraph::inputs_type>,
+                                std::span<const Presence>);
+template std::vector<std::vector<train::Trainer<TilesFloatGraph>::simulation_type>>
+simulate_conditions_graph<TilesFloatGraph>(train::Trainer<TilesFloatGraph>&,
+                                           std::span<const TilesFloatGraph::inputs_type>,
+                                           std::span<const std::vector<Presence>>);
 
 }  // namespace mnist_ddnn

@@ -4,13 +4,16 @@
 
 namespace mnist_ddnn {
 
-using Graph = DefaultDDNN<ViewShape, DefaultLocalExit, Concat, false>;  // ViewJobOf's
-template Trained<Graph> train_graph<Graph>(const Samples<Graph::inputs_type>&, const Config&,
-                                           const std::string&);
-template std::vector<train::Trainer<Graph>::simulation_type> simulate_graph<Graph>(
-    train::Trainer<Graph>&, std::span<const Graph::inputs_type>, std::span<const Presence>);
-template std::vector<std::vector<train::Trainer<Graph>::simulation_type>>
-simulate_conditions_graph<Graph>(train::Trainer<Graph>&, std::span<const Graph::inputs_type>,
-                                 std::span<const std::vector<Presence>>);
+using ViewsBinaryGraph = DefaultDDNN<ViewShape, DefaultLocalExit, Concat, false>;  // ViewJobOf's
+template Trained<ViewsBinaryGraph> train_graph<ViewsBinaryGraph>(
+    const Samples<ViewsBinaryGraph::inputs_type>&, const Config&, const std::string&);
+template std::vector<train::Trainer<ViewsBinaryGraph>::simulation_type>
+simulate_graph<ViewsBinaryGraph>(train::Trainer<ViewsBinaryGraph>&,
+                                 std::span<const ViewsBinaryGraph::inputs_type>,
+                                 std::span<const Presence>);
+template std::vector<std::vector<train::Trainer<ViewsBinaryGraph>::simulation_type>>
+simulate_conditions_graph<ViewsBinaryGraph>(train::Trainer<ViewsBinaryGraph>&,
+                                            std::span<const ViewsBinaryGraph::inputs_type>,
+                                            std::span<const std::vector<Presence>>);
 
 }  // namespace mnist_ddnn

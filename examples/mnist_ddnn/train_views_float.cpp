@@ -4,13 +4,16 @@
 
 namespace mnist_ddnn {
 
-using Graph = DefaultDDNN<ViewShape, DefaultLocalExit, Concat, true>;  // ViewJobOf's
-template Trained<Graph> train_graph<Graph>(const Samples<Graph::inputs_type>&, const Config&,
-                                           const std::string&);
-template std::vector<train::Trainer<Graph>::simulation_type> simulate_graph<Graph>(
-    train::Trainer<Graph>&, std::span<const Graph::inputs_type>, std::span<const Presence>);
-template std::vector<std::vector<train::Trainer<Graph>::simulation_type>>
-simulate_conditions_graph<Graph>(train::Trainer<Graph>&, std::span<const Graph::inputs_type>,
-                                 std::span<const std::vector<Presence>>);
+using ViewsFloatGraph = DefaultDDNN<ViewShape, DefaultLocalExit, Concat, true>;  // ViewJobOf's
+template Trained<ViewsFloatGraph> train_graph<ViewsFloatGraph>(
+    const Samples<ViewsFloatGraph::inputs_type>&, const Config&, const std::string&);
+template std::vector<train::Trainer<ViewsFloatGraph>::simulation_type>
+simulate_graph<ViewsFloatGraph>(train::Trainer<ViewsFloatGraph>&,
+                                std::span<const ViewsFloatGraph::inputs_type>,
+                                std::span<const Presence>);
+template std::vector<std::vector<train::Trainer<ViewsFloatGraph>::simulation_type>>
+simulate_conditions_graph<ViewsFloatGraph>(train::Trainer<ViewsFloatGraph>&,
+                                           std::span<const ViewsFloatGraph::inputs_type>,
+                                           std::span<const std::vector<Presence>>);
 
 }  // namespace mnist_ddnn
