@@ -4,16 +4,7 @@
 
 namespace mnist_ddnn {
 
-using TilesBinaryGraph = DefaultDDNN<TileShape, DefaultLocalExit, Concat, false>;  // ViewJobOf's
-template Trained<TilesBinaryGraph> train_graph<TilesBinaryGraph>(
-    const Samples<TilesBinaryGraph::inputs_type>&, const Config&, const std::string&);
-template std::vector<train::Trainer<TilesBinaryGraph>::simulation_type>
-simulate_graph<TilesBinaryGraph>(train::Trainer<TilesBinaryGraph>&,
-                                 std::span<const TilesBinaryGraph::inputs_type>,
-                                 std::span<const Presence>);
-template std::vector<std::vector<train::Trainer<TilesBinaryGraph>::simulation_type>>
-simulate_conditions_graph<TilesBinaryGraph>(train::Trainer<TilesBinaryGraph>&,
-                                            std::span<const TilesBinaryGraph::inputs_type>,
-                                            std::span<const std::vector<Presence>>);
+template struct TrainerHalf<
+    DefaultDDNN<TileShape, DefaultLocalExit, Concat, false>>;  // ViewJobOf's
 
 }  // namespace mnist_ddnn

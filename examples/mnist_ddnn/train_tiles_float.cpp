@@ -4,16 +4,6 @@
 
 namespace mnist_ddnn {
 
-using TilesFloatGraph = DefaultDDNN<TileShape, DefaultLocalExit, Concat, true>;  // ViewJobOf's
-template Trained<TilesFloatGraph> train_graph<TilesFloatGraph>(
-    const Samples<TilesFloatGraph::inputs_type>&, const Config&, const std::string&);
-template std::vector<train::Trainer<TilesFloatGraph>::simulation_type>
-simulate_graph<TilesFloatGraph>(train::Trainer<TilesFloatGraph>&,
-                                std::span<const TilesFloatGraph::inputs_type>,
-                                std::span<const Presence>);
-template std::vector<std::vector<train::Trainer<TilesFloatGraph>::simulation_type>>
-simulate_conditions_graph<TilesFloatGraph>(train::Trainer<TilesFloatGraph>&,
-                                           std::span<const TilesFloatGraph::inputs_type>,
-                                           std::span<const std::vector<Presence>>);
+template struct TrainerHalf<DefaultDDNN<TileShape, DefaultLocalExit, Concat, true>>;  // ViewJobOf's
 
 }  // namespace mnist_ddnn

@@ -4,16 +4,7 @@
 
 namespace mnist_ddnn {
 
-using ViewsBinaryGraph = DefaultDDNN<ViewShape, DefaultLocalExit, Concat, false>;  // ViewJobOf's
-template Trained<ViewsBinaryGraph> train_graph<ViewsBinaryGraph>(
-    const Samples<ViewsBinaryGraph::inputs_type>&, const Config&, const std::string&);
-template std::vector<train::Trainer<ViewsBinaryGraph>::simulation_type>
-simulate_graph<ViewsBinaryGraph>(train::Trainer<ViewsBinaryGraph>&,
-                                 std::span<const ViewsBinaryGraph::inputs_type>,
-                                 std::span<const Presence>);
-template std::vector<std::vector<train::Trainer<ViewsBinaryGraph>::simulation_type>>
-simulate_conditions_graph<ViewsBinaryGraph>(train::Trainer<ViewsBinaryGraph>&,
-                                            std::span<const ViewsBinaryGraph::inputs_type>,
-                                            std::span<const std::vector<Presence>>);
+template struct TrainerHalf<
+    DefaultDDNN<ViewShape, DefaultLocalExit, Concat, false>>;  // ViewJobOf's
 
 }  // namespace mnist_ddnn

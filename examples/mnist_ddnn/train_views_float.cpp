@@ -4,16 +4,6 @@
 
 namespace mnist_ddnn {
 
-using ViewsFloatGraph = DefaultDDNN<ViewShape, DefaultLocalExit, Concat, true>;  // ViewJobOf's
-template Trained<ViewsFloatGraph> train_graph<ViewsFloatGraph>(
-    const Samples<ViewsFloatGraph::inputs_type>&, const Config&, const std::string&);
-template std::vector<train::Trainer<ViewsFloatGraph>::simulation_type>
-simulate_graph<ViewsFloatGraph>(train::Trainer<ViewsFloatGraph>&,
-                                std::span<const ViewsFloatGraph::inputs_type>,
-                                std::span<const Presence>);
-template std::vector<std::vector<train::Trainer<ViewsFloatGraph>::simulation_type>>
-simulate_conditions_graph<ViewsFloatGraph>(train::Trainer<ViewsFloatGraph>&,
-                                           std::span<const ViewsFloatGraph::inputs_type>,
-                                           std::span<const std::vector<Presence>>);
+template struct TrainerHalf<DefaultDDNN<ViewShape, DefaultLocalExit, Concat, true>>;  // ViewJobOf's
 
 }  // namespace mnist_ddnn

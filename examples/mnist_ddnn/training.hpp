@@ -1,6 +1,6 @@
 // The definitions of the trainer's half of a graph type (declared in view_job_impl.hpp):
-// included by train_<view>_<cloud>.cpp, which instantiates them for one default graph, and by
-// retrained.hpp for --full's graphs.
+// included by train_<view>_<cloud>.cpp, which instantiates them for one default graph through
+// TrainerHalf, and by retrained.hpp for --full's graphs.
 #pragma once
 #include <span>
 #include <string>
@@ -29,5 +29,14 @@ std::vector<std::vector<typename train::Trainer<Graph>::simulation_type>> simula
     std::span<const std::vector<Presence>> conditions) {
   return trainer.simulate_conditions(inputs, conditions);
 }
+
+/// `template struct TrainerHalf<Graph>;` instantiates the three functions above for Graph in
+/// this translation unit (the packed graph's TU only declares them).
+template <class Graph>
+struct TrainerHalf {
+  static constexpr auto train = &train_graph<Graph>;
+  static constexpr auto simulate = &simulate_graph<Graph>;
+  static constexpr auto simulate_conditions = &simulate_conditions_graph<Graph>;
+};
 
 }  // namespace mnist_ddnn

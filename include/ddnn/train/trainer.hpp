@@ -142,17 +142,9 @@ class Trainer {
   /// exit's combined logits and the staged answer at the current thresholds.
   [[nodiscard]] std::vector<simulation_type> simulate(std::span<const inputs_type> inputs,
                                                       std::span<const Presence> presence) {
-    check_batch(inputs.size(), inputs.size(), presence.size(), presence);
-    std::vector<simulation_type> out(inputs.size());
-    constexpr std::size_t chunk = 512;
-    const RunContext ctx{false, &pool_};
-    for (std::size_t first = 0; first < inputs.size(); first += chunk) {
-      const std::size_t count = std::min(chunk, inputs.size() - first);
-      load_batch(inputs.subspan(first, count), presence.subspan(first, count), false);
-      forward_from<0>(ctx);
-      decide<0>(std::span<simulation_type>(out).subspan(first, count));
-    }
-    return out;
+    const std::vector<std::vector<Presence>> one(
+        1, std::vector<Presence>(presence.begin(), presence.end()));
+    return std::move(simulate_conditions(inputs, one).front());
   }
 
   /// simulate() of the same inputs under several presence conditions (a mask per sample each):
