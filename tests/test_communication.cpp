@@ -25,6 +25,14 @@ TEST_CASE("the paper's device: 12 B of logits, 128 B of features, 3072 B raw") {
   CHECK(3072 / bytes == doctest::Approx(49.4).epsilon(0.01));
 }
 
+TEST_CASE("the int8 logits link: 1 + |C| bytes of logits") {
+  using Int8Device =
+      DeviceLinks<3, Shape<16, 16, 4>, Shape<32, 32, 3>, std::uint8_t, LogitsEncoding::int8>;
+  static_assert(Int8Device::logits_bytes == 4);
+  CHECK(Int8Device::for_sample(false) == LinkBytes{4, 128, 3072});
+  CHECK(Int8Device::expected_bytes(0.5) == doctest::Approx(4 + 64));
+}
+
 TEST_CASE("summing per-sample bytes over a run gives the paper's formula exactly") {
   using Device = DeviceLinks<10, Shape<14, 14, 5>, Shape<28, 28, 1>>;  // 980 bits -> 123 bytes
   static_assert(Device::feature_bytes == 123 && Device::logits_bytes == 40);

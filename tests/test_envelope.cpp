@@ -86,10 +86,10 @@ struct sample {
 template <class Graph, std::size_t T>
 void check_tier_message(const typename Graph::template message_type<T>& m) {
   Bytes storage;
-  const Bytes payload = rt::encode_tier_message(m);
+  const Bytes payload = rt::encode_tier_message(m, ddnn::LogitsEncoding::float32);
   CHECK(payload == m.serialize());
-  const auto back =
-      rt::decode_tier_message<Graph, T>(through(rt::message_kind::tier_message, payload, storage));
+  const auto back = rt::decode_tier_message<Graph, T>(
+      through(rt::message_kind::tier_message, payload, storage), ddnn::LogitsEncoding::float32);
   CHECK(back.serialize() == payload);
 }
 
@@ -113,7 +113,9 @@ void check_every_kind() {
 
   const auto& logits = step0.message.logits[1];
   CHECK(same_values(rt::decode_logits<Graph>(
-                        through(rt::message_kind::logits, rt::encode_logits(logits), storage)),
+                        through(rt::message_kind::logits,
+                                rt::encode_logits(logits, ddnn::LogitsEncoding::float32), storage),
+                        ddnn::LogitsEncoding::float32),
                     logits));
 
   CHECK(rt::encode_feature_request().empty());
@@ -158,25 +160,26 @@ std::vector<Bytes> valid_envelopes() {
   using K = rt::message_kind;
   const auto seal = [](K kind, const Bytes& payload) { return rt::seal(header(kind), payload); };
   const auto r = s.g.infer(s.inputs, Presence(0b101));
-  return {seal(K::logits, rt::encode_logits(s0.message.logits[0])), seal(K::feature_request, {}),
-          seal(K::features, rt::encode_features(s0.message.features[2])),
-          seal(K::features, rt::encode_features(s1.message.features[0])),
-          seal(K::features, rt::encode_features(s2.message.features[0])),
-          seal(K::tier_message, rt::encode_tier_message(s0.message)),
-          seal(K::tier_message, rt::encode_tier_message(s1.message)),
-          seal(K::tier_message, rt::encode_tier_message(s2.message)),
-          seal(K::tier_message, rt::encode_tier_message(s3.message)),
-          seal(K::answer, rt::encode_answer<message_model>(answer_of<message_model>(r, true))),
-          seal(K::status, rt::encode_status({rt::node_state::online, 99})),
-          // Edge kinds name the edge node in the envelope (message_model's edges have one node).
-          rt::seal({.kind = K::edge_request, .node = 0, .model = envelope_model, .sample = 7},
-                   rt::encode_edge_request<message_model, 1>(s0.message, 0)),
-          rt::seal({.kind = K::node_step, .node = 0, .model = envelope_model, .sample = 7},
-                   rt::encode_node_step<message_model, 1>(Presence(1),
-                                                          *s.g.step_node<1>(0, s0.message))),
-          rt::seal({.kind = K::node_step, .node = 0, .model = envelope_model, .sample = 7},
-                   rt::encode_node_step<message_model, 2>(Presence(1),
-                                                          *s.g.step_node<2>(0, s1.message)))};
+  return {
+      seal(K::logits, rt::encode_logits(s0.message.logits[0], ddnn::LogitsEncoding::float32)),
+      seal(K::feature_request, {}), seal(K::features, rt::encode_features(s0.message.features[2])),
+      seal(K::features, rt::encode_features(s1.message.features[0])),
+      seal(K::features, rt::encode_features(s2.message.features[0])),
+      seal(K::tier_message, rt::encode_tier_message(s0.message, ddnn::LogitsEncoding::float32)),
+      seal(K::tier_message, rt::encode_tier_message(s1.message, ddnn::LogitsEncoding::float32)),
+      seal(K::tier_message, rt::encode_tier_message(s2.message, ddnn::LogitsEncoding::float32)),
+      seal(K::tier_message, rt::encode_tier_message(s3.message, ddnn::LogitsEncoding::float32)),
+      seal(K::answer, rt::encode_answer<message_model>(answer_of<message_model>(r, true))),
+      seal(K::status, rt::encode_status({rt::node_state::online, 99})),
+      // Edge kinds name the edge node in the envelope (message_model's edges have one node).
+      rt::seal({.kind = K::edge_request, .node = 0, .model = envelope_model, .sample = 7},
+               rt::encode_edge_request<message_model, 1>(s0.message, 0)),
+      rt::seal({.kind = K::node_step, .node = 0, .model = envelope_model, .sample = 7},
+               rt::encode_node_step<message_model, 1>(Presence(1), *s.g.step_node<1>(0, s0.message),
+                                                      ddnn::LogitsEncoding::float32)),
+      rt::seal({.kind = K::node_step, .node = 0, .model = envelope_model, .sample = 7},
+               rt::encode_node_step<message_model, 2>(Presence(1), *s.g.step_node<2>(0, s1.message),
+                                                      ddnn::LogitsEncoding::float32))};
 }
 }  // namespace
 
@@ -310,15 +313,20 @@ TEST_CASE("envelope: payload decoders refuse wrong sizes, non-finite floats and 
   };
 
   SUBCASE("logits") {
-    CHECK_ERROR((void)rt::decode_logits<G>(Bytes(7)), "logits payload has 7 bytes instead of 8");
-    CHECK_ERROR((void)rt::decode_logits<G>(Bytes(12)), "logits payload has 12 bytes instead of 8");
-    CHECK_ERROR((void)rt::decode_logits<G>(with_float(Bytes(8), 4, nan)),
-                "logits payload has a NaN or infinite value at index 1");
-    CHECK_ERROR((void)rt::decode_logits<G>(with_float(Bytes(8), 0, -inf)),
-                "logits payload has a NaN or infinite value at index 0");
+    CHECK_ERROR((void)rt::decode_logits<G>(Bytes(7), ddnn::LogitsEncoding::float32),
+                "logits payload has 7 bytes instead of 8");
+    CHECK_ERROR((void)rt::decode_logits<G>(Bytes(12), ddnn::LogitsEncoding::float32),
+                "logits payload has 12 bytes instead of 8");
+    CHECK_ERROR(
+        (void)rt::decode_logits<G>(with_float(Bytes(8), 4, nan), ddnn::LogitsEncoding::float32),
+        "logits payload has a NaN or infinite value at index 1");
+    CHECK_ERROR(
+        (void)rt::decode_logits<G>(with_float(Bytes(8), 0, -inf), ddnn::LogitsEncoding::float32),
+        "logits payload has a NaN or infinite value at index 0");
     rt::logits_t<G> l;
     l[1] = inf;
-    CHECK_ERROR((void)rt::encode_logits(l), "logits payload has a NaN or infinite value");
+    CHECK_ERROR((void)rt::encode_logits(l, ddnn::LogitsEncoding::float32),
+                "logits payload has a NaN or infinite value");
   }
   SUBCASE("features") {
     CHECK_ERROR((void)rt::decode_features<G>(Bytes(9)),
@@ -346,9 +354,10 @@ TEST_CASE("envelope: payload decoders refuse wrong sizes, non-finite floats and 
   SUBCASE("tier_message") {
     const sample<G> s;
     const Bytes m0 = s.g.step_devices(s.inputs, Presence::all(3)).message.serialize();
-    CHECK_ERROR(((void)rt::decode_tier_message<G, 1>(m0)),
+    CHECK_ERROR(((void)rt::decode_tier_message<G, 1>(m0, ddnn::LogitsEncoding::float32)),
                 "message tier index is 0, this tier's message type has 1");
-    CHECK_ERROR(((void)rt::decode_tier_message<G, 0>(std::span(m0).first(m0.size() - 1))),
+    CHECK_ERROR(((void)rt::decode_tier_message<G, 0>(std::span(m0).first(m0.size() - 1),
+                                                     ddnn::LogitsEncoding::float32)),
                 "its header implies");
   }
   SUBCASE("answer") {
@@ -532,19 +541,21 @@ TEST_CASE("envelope: an edge node's share carries only its children's feature ma
     CHECK(from_share->features == from_whole->features);
     CHECK(same_values(from_share->logits, from_whole->logits));
 
-    const Bytes step = rt::encode_node_step<G, 1>(rt::parents_of<G, 1>(present), *from_share);
-    const auto back = rt::decode_node_step<G, 1>(step);
+    const Bytes step = rt::encode_node_step<G, 1>(rt::parents_of<G, 1>(present), *from_share,
+                                                  ddnn::LogitsEncoding::float32);
+    const auto back = rt::decode_node_step<G, 1>(step, ddnn::LogitsEncoding::float32);
     CHECK(back.expected == Presence(0b11));
     CHECK(back.step.features == from_share->features);
     CHECK(same_values(back.step.logits, from_share->logits));
-    CHECK(rt::encode_node_step<G, 1>(back.expected, back.step) == step);
+    CHECK(rt::encode_node_step<G, 1>(back.expected, back.step, ddnn::LogitsEncoding::float32) ==
+          step);
 
     // Damage is refused.
     const auto request_of = [](std::span<const std::uint8_t> b, std::size_t node) {
       return rt::decode_edge_request<G, 1>(b, node);
     };
     const auto step_of = [](std::span<const std::uint8_t> b) {
-      return rt::decode_node_step<G, 1>(b);
+      return rt::decode_node_step<G, 1>(b, ddnn::LogitsEncoding::float32);
     };
     CHECK_THROWS_AS(request_of(std::span(bytes).first(bytes.size() - 1), n), ddnn::error);
     CHECK_THROWS_AS(step_of(std::span(step).first(step.size() - 1)), ddnn::error);
@@ -558,9 +569,44 @@ TEST_CASE("envelope: an edge node's share carries only its children's feature ma
   const Bytes forged = share_of(1);
   const auto request_for_0 = [&] { return rt::decode_edge_request<G, 1>(forged, 0); };
   CHECK_THROWS_AS(request_for_0(), ddnn::error);  // not edge 0's children
-  Bytes expects_nobody =
-      rt::encode_node_step<G, 1>(Presence(0b01), *s.g.step_node<1>(0, step0.message));
+  Bytes expects_nobody = rt::encode_node_step<G, 1>(
+      Presence(0b01), *s.g.step_node<1>(0, step0.message), ddnn::LogitsEncoding::float32);
   std::fill_n(expects_nobody.begin(), 8, std::uint8_t{0});
-  const auto nobody = [&] { return rt::decode_node_step<G, 1>(expects_nobody); };
+  const auto nobody = [&] {
+    return rt::decode_node_step<G, 1>(expects_nobody, ddnn::LogitsEncoding::float32);
+  };
   CHECK_THROWS_AS(nobody(), ddnn::error);
+}
+
+TEST_CASE("payloads over the int8 logits link round-trip exactly and refuse the float32 link") {
+  auto p = ddnn::random_parameters<message_model>(11, 0.5);
+  p.tier<0>().logits_link = LogitsEncoding::int8;
+  p.tier<1>().logits_link = LogitsEncoding::int8;
+  p.tier<2>().logits_link = LogitsEncoding::int8;
+  const message_model g(p);
+  std::mt19937 rng(5);
+  const auto inputs = fixtures::random_inputs<message_model>(rng);
+  const auto s0 = g.step_devices(inputs, Presence::all(message_model::devices));
+  constexpr auto int8 = LogitsEncoding::int8, f32 = LogitsEncoding::float32;
+
+  const auto& logits = s0.message.logits[1];
+  const Bytes l = rt::encode_logits(logits, int8);
+  CHECK(l.size() == rt::logits_payload_bytes<message_model>(int8));
+  CHECK(l.size() == 1 + message_model::classes);
+  CHECK(same_values(rt::decode_logits<message_model>(l, int8), logits));
+  CHECK_ERROR((void)rt::decode_logits<message_model>(l, f32), "logits payload has");
+
+  const Bytes m = rt::encode_tier_message(s0.message, int8);
+  CHECK(same_values(rt::decode_tier_message<message_model, 0>(m, int8).logits[2],
+                    s0.message.logits[2]));
+  CHECK_ERROR(((void)rt::decode_tier_message<message_model, 0>(m, f32)),
+              "message logits encoding is 1, this tier sends float32");
+
+  const auto node = g.step_node<1>(0, s0.message);
+  REQUIRE(node);
+  const Bytes step = rt::encode_node_step<message_model, 1>(Presence(1), *node, int8);
+  const auto back = rt::decode_node_step<message_model, 1>(step, int8);
+  CHECK(same_values(back.step.logits, node->logits));
+  CHECK(rt::encode_node_step<message_model, 1>(back.expected, back.step, int8) == step);
+  CHECK_THROWS_AS(((void)rt::decode_node_step<message_model, 1>(step, f32)), ddnn::error);
 }

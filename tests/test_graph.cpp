@@ -30,7 +30,8 @@ static_assert(std::is_same_v<three_tier::tier<2>::input_type, BitTensor<Shape<5,
 static_assert(std::is_same_v<two_edges::tier<1>::input_type, BitTensor<Shape<5, 7, 12>>>);
 static_assert(std::is_same_v<two_edges::tier<2>::input_type, BitTensor<Shape<5, 7, 32>>>);
 static_assert(paper::message_type<0>::feature_bytes == 18 &&
-              paper::message_type<0>::logits_bytes == 12);
+              paper::message_type<0>::logits_bytes(LogitsEncoding::float32) == 12 &&
+              paper::message_type<0>::logits_bytes(LogitsEncoding::int8) == 4);
 static_assert(!two_edges::tier<0>::has_exit && two_edges::tier<1>::has_exit);
 // Moving the device/cloud cut is one template argument: devices now also run the first conv.
 struct paper_cut2 final
@@ -470,7 +471,66 @@ TEST_CASE("messages reject anything but exactly their own wire format") {
   bad([](auto& w) { w[16] ^= 0x02; });   // presence no longer matches the length
   bad([](auto& w) { w[24 + 3] = 0x7f, w[24 + 2] = 0xc0; });  // first logit is NaN
   bad([](auto& w) { w[24 + 12 + 17] |= 0x80; });             // bit beyond the 140 feature values
+  bad([](auto& w) { w[14] = 1; });                           // says int8 logits
+  bad([](auto& w) { w[15] = 1; });                           // the spare header byte
   CHECK_THROWS_AS((void)two_edges::message_type<1>::parse(wire), ddnn::error);
+  CHECK_THROWS_AS((void)M::parse(wire, LogitsEncoding::int8), ddnn::error);  // the other link
+}
+
+TEST_CASE("an int8 logits link: every node rounds, the wire carries 1 + |C| bytes, exactly") {
+  std::mt19937 rng(37);
+  auto p = random_parameters<three_tier>(rng, 0.3);
+  const three_tier as_float(p);
+  p.tier<0>().logits_link = LogitsEncoding::int8;
+  p.tier<1>().logits_link = LogitsEncoding::int8;
+  const three_tier g(p);
+  CHECK(g.logits_link<0>() == LogitsEncoding::int8);
+  CHECK(as_float.logits_link<0>() == LogitsEncoding::float32);
+  std::size_t differ = 0, exits_differ = 0;
+  for (int trial = 0; trial < 40; ++trial) {
+    const auto inputs = random_inputs<three_tier>(rng);
+    const Presence present = random_presence(rng, 6);
+    const auto whole = g.infer(inputs, present);
+    const auto devices = g.step_devices(inputs, present);
+    if (!devices.answered) continue;
+    const auto reference = as_float.step_devices(inputs, present);
+    for (std::size_t d = 0; d < 6; ++d) {
+      if (!present[d]) continue;
+      // the node's logits are its float logits rounded onto the int8 grid, and only that
+      auto rounded = reference.message.logits[d];
+      round_to_int8_link(rounded.values());
+      for (std::size_t c = 0; c < 3; ++c) {
+        CHECK(devices.message.logits[d][c] == rounded[c]);
+        differ += devices.message.logits[d][c] != reference.message.logits[d][c];
+      }
+    }
+    exits_differ += devices.decision.exits != reference.decision.exits;
+    const auto wire0 = devices.message.serialize(LogitsEncoding::int8);
+    CHECK(wire0.size() == 24 + present.count(6) * ((1 + 3) + 18));
+    CHECK(wire0[14] == 1);
+    CHECK_THROWS_AS((void)three_tier::message_type<0>::parse(wire0), ddnn::error);
+    const auto up0 = three_tier::message_type<0>::parse(wire0, LogitsEncoding::int8);
+    CHECK(up0.serialize(LogitsEncoding::int8) == wire0);
+    for (std::size_t d = 0; d < 6; ++d)
+      if (present[d])
+        for (std::size_t c = 0; c < 3; ++c) CHECK(up0.logits[d][c] == devices.message.logits[d][c]);
+    // accounting counts the int8 link's bytes
+    for (std::size_t d = 0; d < 6; ++d) CHECK(whole.devices[d].logits == (present[d] ? 4u : 0u));
+    if (devices.decision.exits) continue;
+    const auto edge = g.step<1>(up0);
+    if (edge.decision.exits) continue;
+    const auto up1 = three_tier::message_type<1>::parse(
+        edge.message.serialize(LogitsEncoding::int8), LogitsEncoding::int8);
+    const auto cloud = g.step<2>(up1);
+    CHECK(whole.exit_tier == 2);
+    for (std::size_t c = 0; c < 3; ++c) CHECK(whole.logits[c] == cloud.decision.logits[c]);
+  }
+  CHECK(differ > 0);  // rounding did happen
+  (void)exits_differ;
+  // logits off the grid are refused by the writer
+  auto off_grid = as_float.step_devices(random_inputs<three_tier>(rng), Presence(0b1));
+  off_grid.message.logits[0][0] = 1.0f, off_grid.message.logits[0][1] = 100.0f / 3.0f;
+  CHECK_THROWS_AS((void)off_grid.message.serialize(LogitsEncoding::int8), ddnn::error);
 }
 
 TEST_CASE("device bytes over a test set follow c = 4|C| + (1 - l) f o / 8") {

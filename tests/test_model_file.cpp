@@ -19,6 +19,7 @@
 #include "child_process.hpp"
 #include "ddnn/graph/random_parameters.hpp"
 #include "ddnn/io/model_file.hpp"
+#include "ddnn/io/model_id.hpp"
 #include "ddnn/layers/conv.hpp"
 #include "ddnn/layers/dense.hpp"
 #include "fuzz/model_graph.hpp"
@@ -103,6 +104,36 @@ TEST_CASE("model files round-trip bit-exactly for every topology, binary and flo
   check_round_trip<two_edges>(4);
   check_round_trip<float_cloud>(5);
   check_round_trip<concat_exit>(6);
+}
+
+TEST_CASE("the int8 logits link is stored with the model and changes its id") {
+  std::mt19937 rng{8};
+  auto p = random_parameters<three_tier>(8, 0.6);
+  const three_tier as_float(p);
+  p.tier<0>().logits_link = LogitsEncoding::int8;
+  const three_tier g(p);
+  const auto set = test_set<three_tier>(rng, 12);
+  const json file = model_to_json(g, std::span(set.inputs), std::span(set.presence));
+  CHECK(file["tiers"][0]["logits_link"] == "int8");
+  CHECK_FALSE(file["tiers"][1].contains("logits_link"));  // float32: not written
+  const three_tier back = model_from_string<three_tier>(file.dump());
+  CHECK(back.logits_link<0>() == LogitsEncoding::int8);
+  CHECK(back.logits_link<1>() == LogitsEncoding::float32);
+  CHECK(model_to_json(back, std::span(set.inputs), std::span(set.presence)) == file);
+  CHECK(model_id(back) != model_id(as_float));
+
+  auto damaged = [&](auto edit) {
+    json f = file;
+    edit(f);
+    return load_error<three_tier>(f.dump());
+  };
+  CHECK(contains(damaged([](json& f) { f["tiers"][0]["logits_link"] = "int4"; }),
+                 "tiers[0].logits_link: \"int4\" is neither"));
+  CHECK(contains(damaged([](json& f) { f["tiers"][0]["logits_link"] = 1; }), "logits_link"));
+  CHECK(contains(damaged([](json& f) { f["tiers"][2]["logits_link"] = "int8"; }),
+                 "tiers[2].logits_link: this tier has no exit"));
+  // the test vectors were computed over the int8 link: as float32 they no longer replay
+  CHECK_FALSE(damaged([](json& f) { f["tiers"][0].erase("logits_link"); }).empty());
 }
 
 TEST_CASE("binary weights are stored as sign bits") {

@@ -204,6 +204,18 @@ TEST_CASE("runtime: every topology, with and without local exits, matches the gr
     dep.stream(1ms);
     CHECK(dep.check_answers() == 0);
   }
+  SUBCASE("(c) over int8 logits links: devices to the local exit, edge nodes to theirs") {
+    std::mt19937 rng(16);
+    auto p = random_parameters<three_tier>(rng, 0.4);
+    p.tier<0>().logits_link = LogitsEncoding::int8;
+    p.tier<1>().logits_link = LogitsEncoding::int8;
+    const three_tier g(p);
+    Deployment<three_tier> dep(g, 120, FaultPlan{});
+    dep.stream(1ms);
+    CHECK(dep.check_answers() == 0);
+    CHECK(dep.by_exit_tier().size() >= 2);
+    CHECK(dep.aggregator->counters().malformed == 0);
+  }
   SUBCASE("a Concat local exit with a float head") {
     const concat_exit g = make_graph<concat_exit>(15, 0.5);
     Deployment<concat_exit> dep(g, 120, FaultPlan{});
@@ -569,7 +581,8 @@ TEST_CASE(
               .model = for_model,
               .sample = s,
               .attempt = 0},
-             encode_node_step<two_edges, 1>(expected, *g.step_node<1>(node, step0.message))));
+             encode_node_step<two_edges, 1>(expected, *g.step_node<1>(node, step0.message),
+                                            ddnn::LogitsEncoding::float32)));
     m.response_topic = dep.topics.reply(0);
     return m;
   };

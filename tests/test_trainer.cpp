@@ -143,11 +143,13 @@ std::size_t compare_with_inference(Trainer<Graph>& trainer, const Batch<Graph>& 
 // Trains a few steps (so BatchNorm statistics are not the initial ones), sets each exit's
 // threshold to the median of its measures, and compares with packed inference.
 template <class Graph>
-void check_exactness(std::uint64_t seed, double dropout = 0.0) {
+void check_exactness(std::uint64_t seed, double dropout = 0.0,
+                     LogitsEncoding link = LogitsEncoding::float32) {
   TrainOptions options;
   options.seed = seed;
   options.device_dropout = 0.2;
   options.dropout = dropout;
+  options.logits_link = link;
   Trainer<Graph> trainer(options);
   for (std::uint64_t s = 0; s < 4; ++s) {
     const auto b = random_batch<Graph>(32, seed * 100 + s, 4);
@@ -267,6 +269,34 @@ TEST_CASE("trainer: eval-mode simulation equals packed inference, binary graphs"
   check_exactness<BinaryAvgMax>(12);
   check_exactness<BinaryConcatAvg>(13);
   check_exactness<BinaryWithEdge>(14);
+}
+
+TEST_CASE("trainer: with the int8 logits link, trained and simulated, it equals packed inference") {
+  constexpr auto int8 = LogitsEncoding::int8;
+  check_exactness<BinaryMaxConcat>(41, 0.0, int8);
+  check_exactness<BinaryConcatAvg>(42, 0.0, int8);
+  check_exactness<BinaryWithEdge>(43, 0.0, int8);
+  check_exactness<FloatEdges>(44, 0.0, int8);
+
+  // the link is stored with the model; switching it changes the simulation as it changes the graph
+  TrainOptions options;
+  options.seed = 45;
+  options.logits_link = int8;
+  Trainer<BinaryAvgMax> trainer(options);
+  const auto b = random_batch<BinaryAvgMax>(32, 450, 4);
+  (void)trainer.step(b.inputs, b.labels, b.presence);
+  CHECK(trainer.parameters().tier<0>().logits_link == int8);
+  const auto test = random_batch<BinaryAvgMax>(200, 451, 3, true);
+  const auto rounded = trainer.simulate(test.inputs, test.presence);
+  trainer.set_logits_link(LogitsEncoding::float32);
+  CHECK(trainer.parameters().tier<0>().logits_link == LogitsEncoding::float32);
+  CHECK(compare_with_inference(trainer, test) == 0);
+  const auto plain = trainer.simulate(test.inputs, test.presence);
+  std::size_t differ = 0;
+  for (std::size_t i = 0; i < plain.size(); ++i)
+    for (std::size_t c = 0; c < 3; ++c)
+      differ += plain[i].tiers[0].logits[c] != rounded[i].tiers[0].logits[c];
+  CHECK(differ > 0);
 }
 
 TEST_CASE("trainer: eval-mode simulation equals packed inference, float cloud and float graphs") {
@@ -414,6 +444,8 @@ TEST_CASE("trainer: misuse is a ddnn::error") {
   CHECK_THROWS_AS(Trainer<Graph>(with([](TrainOptions& o) { o.dropout = 1.0; })), error);
   CHECK_THROWS_AS(Trainer<Graph>(with([](TrainOptions& o) { o.dropout = NAN; })), error);
   CHECK_THROWS_AS(Trainer<Graph>(with([](TrainOptions& o) { o.exit_weights = {1.0}; })), error);
+  CHECK_THROWS_AS(Trainer<Graph>(with([](TrainOptions& o) { o.logits_link = LogitsEncoding(7); })),
+                  error);
   CHECK_THROWS_AS(Trainer<Graph>(with([](TrainOptions& o) {
                     o.exit_weights = {1.0, NAN};
                   })),

@@ -409,7 +409,8 @@ int run_driver(const Options& o, const Graph& g, std::uint64_t model, MqttTransp
     correct += a.predicted == labels[s];
     const double ms = std::chrono::duration<double, std::milli>(got.latency).count();
     const Presence lp(a.logits_present), fp(a.features_present);
-    accounted += lp.count(Graph::devices) * Graph::message_type<0>::logits_bytes +
+    accounted += lp.count(Graph::devices) *
+                     Graph::message_type<0>::logits_bytes(g.template logits_link<0>()) +
                  fp.count(Graph::devices) * Graph::message_type<0>::feature_bytes;
     if (a.degraded) {
       ++degraded;

@@ -39,13 +39,6 @@ void read_sensor(std::span<device::input_value, device::input_values> out) {
       }
 }
 
-/// The message's logits (float32, little-endian at its start).
-float logit(std::size_t i) {
-  std::uint32_t bits = 0;
-  for (int b = 0; b < 4; ++b) bits |= std::uint32_t(message[4 * i + std::size_t(b)]) << (8 * b);
-  return std::bit_cast<float>(bits);
-}
-
 }  // namespace
 
 int main() {
@@ -59,8 +52,8 @@ int main() {
               unsigned(device::feature_bytes));
   std::size_t best = 0;
   for (std::size_t i = 0; i < device::classes; ++i) {
-    std::printf("logit %u: %f\n", unsigned(i), double(logit(i)));
-    if (logit(i) > logit(best)) best = i;
+    std::printf("logit %u: %f\n", unsigned(i), double(device::logit(message, i)));
+    if (device::logit(message, i) > device::logit(message, best)) best = i;
   }
   if (device::classes > 0) std::printf("most likely class: %u\n", unsigned(best));
   return 0;

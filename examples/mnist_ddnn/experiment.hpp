@@ -86,6 +86,8 @@ Trained<Graph> train_model(const Samples<typename Graph::inputs_type>& data, con
   options.node_exit_weight = config.node_exit_weight;
   options.exit_weights = config.exit_weights;
   options.threads = config.threads;
+  // Trained over float32 logits; the devices then send over config.logits_link (below).
+  options.logits_link = ddnn::LogitsEncoding::float32;
   options.distillation_weight = config.distillation_weight;
   options.distillation_temperature = config.distillation_temperature;
   Trained<Graph> out;
@@ -140,6 +142,9 @@ Trained<Graph> train_model(const Samples<typename Graph::inputs_type>& data, con
         std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count());
   }
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  // From here on the simulation rounds the devices' logits as they will send them, so the
+  // threshold, the packed graph and every measurement are over config.logits_link.
+  trainer.set_logits_link(config.logits_link);
   return out;
 }
 

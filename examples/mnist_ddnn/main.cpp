@@ -7,7 +7,7 @@
 //   mnist_ddnn [--view tiles|views] [--cloud float|binary] [--epochs N] [--quick] [--full]
 //              [--seed S] [--threads N] [--data DIR] [--results DIR] [--seeds N]
 //              [--batch N] [--lr R] [--warmup F] [--dropout P] [--float-dropout P]
-//              [--node-weight W] [--shift N]
+//              [--node-weight W] [--shift N] [--logits int8|float32]
 //
 // The experiments here are plain code; the graph types they measure are instantiated per view
 // and cloud in view_<view>_<cloud>.cpp, and --full's in retrained_<view>_<cloud>.cpp
@@ -46,12 +46,15 @@ void usage(std::ostream& out) {
          "                  [--full] [--seed S] [--threads N] [--data DIR] [--results DIR]\n"
          "                  [--seeds N] [--batch N] [--lr R] [--warmup F] [--dropout P]\n"
          "                  [--float-dropout P] [--node-weight W] [--shift N]\n"
+         "                  [--logits int8|float32]\n"
          "  --quick   a small run (a few thousand samples, one epoch) for tests\n"
          "  training: --batch samples per step, --lr Adam's peak rate, --warmup the fraction\n"
          "            of steps that ramp it up (then cosine decay), --dropout device dropout,\n"
          "            --float-dropout on the float cloud's inputs, --node-weight each\n"
          "            device's own exit in the loss, --shift moves each training digit by up\n"
-         "            to N pixels (tiles view)\n"
+         "            to N pixels (tiles view; default 1)\n"
+         "  --logits  how devices send their logits: int8 (an exponent byte and a byte per\n"
+         "            class, the default) or float32; the sweep also shows the other way\n"
          "  --seeds N the whole job for N seeds (--seed, --seed + 1, ...), each into\n"
          "            DIR/seed_<s>/, then the mean, min and max of the headline figures\n"
          "            (DIR/mnist_ddnn_seeds.json)\n"
@@ -60,6 +63,7 @@ void usage(std::ostream& out) {
 
 Options parse(int argc, char** argv) {
   Options o;
+  bool shift_given = false;
   auto value = [&](int& i) -> std::string {
     if (i + 1 >= argc) throw std::invalid_argument(std::string(argv[i]) + " needs a value");
     return argv[++i];
@@ -109,6 +113,12 @@ Options parse(int argc, char** argv) {
       if (!(v >= 0 && v <= 4 && v == std::floor(v)))
         throw std::invalid_argument("--shift must be a whole number of pixels in [0, 4]");
       o.config.shift = std::size_t(v);
+      shift_given = true;
+    } else if (a == "--logits") {
+      const std::string v = value(i);
+      const auto link = ddnn::logits_encoding_named(v);
+      if (!link) throw std::invalid_argument("--logits must be int8 or float32, not '" + v + "'");
+      o.config.logits_link = *link;
     } else if (a == "--node-weight") {
       o.config.node_exit_weight = number(i);
       if (!(o.config.node_exit_weight >= 0.0))
@@ -138,8 +148,12 @@ Options parse(int argc, char** argv) {
       throw std::invalid_argument("unknown option " + a);
     }
   }
-  if (o.config.shift != 0 && o.config.view != "tiles")
-    throw std::invalid_argument("--shift moves the digit of the tiles view only");
+  // The shift moves the digit before the tiles are cut: the default's applies to tiles only.
+  if (o.config.view != "tiles") {
+    if (shift_given && o.config.shift != 0)
+      throw std::invalid_argument("--shift moves the digit of the tiles view only");
+    o.config.shift = 0;
+  }
   if (o.quick) {
     o.config.train_samples = 3000;
     o.config.validation_samples = 500;
@@ -347,26 +361,48 @@ int main_job(const Options& o) {
   // Threshold sweep
   json sweep = json::array();
   std::vector<SweepPoint> sweep_points;
-  MarkdownTable sweep_table{{"T", "local exit", "local acc", "cloud acc", "overall acc",
-                             "bytes/device", "reduction vs raw"},
-                            {}};
+  // ... over the model's logits link, then (same weights) the other one.
+  const ddnn::LogitsEncoding link = c.logits_link, other_link = link == ddnn::LogitsEncoding::int8
+                                                                    ? ddnn::LogitsEncoding::float32
+                                                                    : ddnn::LogitsEncoding::int8;
+  const std::string link_name(ddnn::name_of(link)), other_name(ddnn::name_of(other_link));
+  MarkdownTable sweep_table{
+      {"T", "local exit", "local acc", "cloud acc", "overall acc", "bytes/device",
+       "reduction vs raw", "overall acc (" + other_name + ")", "local exit (" + other_name + ")",
+       "bytes/device (" + other_name + ")"},
+      {}};
   const std::vector<double> thresholds = sweep_thresholds();
   const std::vector<Measurement> swept =
-      with_progress("threshold sweep", thresholds.size(),
-                    [&](const ViewJob::Progress& p) { return job->sweep(thresholds, p); });
+      with_progress("threshold sweep (" + link_name + " logits)", thresholds.size(),
+                    [&](const ViewJob::Progress& p) { return job->sweep(link, thresholds, p); });
+  const std::vector<Measurement> swept_other = with_progress(
+      "threshold sweep (" + other_name + " logits)", thresholds.size(),
+      [&](const ViewJob::Progress& p) { return job->sweep(other_link, thresholds, p); });
   phases.lap("threshold sweep");
+  json sweep_other = json::array();
   for (std::size_t i = 0; i < thresholds.size(); ++i) {
     const double t = thresholds[i];
-    const Measurement& m = swept[i];
+    const Measurement &m = swept[i], &n = swept_other[i];
     sweep.push_back(measurement_json(m));
+    sweep_other.push_back(measurement_json(n));
     sweep_points.push_back(
         {t, m.local_exit_fraction, m.local_accuracy, m.cloud_accuracy, m.overall_accuracy});
-    sweep_table.rows.push_back({fixed(t, 3), pct(m.local_exit_fraction), pct(m.local_accuracy),
-                                pct(m.cloud_accuracy), pct(m.overall_accuracy),
-                                fixed(m.bytes_per_device, 2),
-                                fixed(m.raw_bytes_per_device / m.bytes_per_device, 2) + "x"});
+    sweep_table.rows.push_back(
+        {fixed(t, 3), pct(m.local_exit_fraction), pct(m.local_accuracy), pct(m.cloud_accuracy),
+         pct(m.overall_accuracy), fixed(m.bytes_per_device, 2),
+         fixed(m.raw_bytes_per_device / m.bytes_per_device, 2) + "x", pct(n.overall_accuracy),
+         pct(n.local_exit_fraction), fixed(n.bytes_per_device, 2)});
   }
-  std::cout << "## Threshold sweep (test set)\n\n" << sweep_table.render() << "\n";
+  for (const auto* points : {&swept, &swept_other})
+    for (const Measurement& m : *points)
+      if (m.disagreements != 0) {
+        std::cerr << "error: packed inference and the training-time simulation disagree on "
+                  << m.disagreements << " test samples at T = " << m.threshold << "\n";
+        return 1;
+      }
+  std::cout << "## Threshold sweep (test set, " << link_name << " logits; the same weights over "
+            << other_name << " logits on the right)\n\n"
+            << sweep_table.render() << "\n";
 
   // Devices added one by one, single missing devices, nested missing sets: 16 conditions.
   const std::uint64_t all = (std::uint64_t{1} << devices) - 1;
@@ -426,6 +462,7 @@ int main_job(const Options& o) {
   result["missing_nested"] = nested;
   result["devices_added"] = added;
   result["sweep"] = sweep;
+  result["sweep_other_logits_link"] = {{"logits_link", other_name}, {"points", sweep_other}};
   result["train_seconds"] = job->train_seconds();
   result["validation"] = {
       {"samples", data.validation},
@@ -443,6 +480,7 @@ int main_job(const Options& o) {
                       {"warmup", c.warmup},
                       {"float_dropout", c.float_dropout},
                       {"shift", c.shift},
+                      {"logits_link", std::string(ddnn::name_of(c.logits_link))},
                       {"local_exit", default_scheme},
                       {"node_exit_weight", c.node_exit_weight},
                       {"exit_weights", c.exit_weights},

@@ -73,8 +73,11 @@ class ViewJob {
   /// Told how many of a phase's steps are done, after each.
   using Progress = std::function<void(std::size_t done)>;
 
-  /// The test set at each of `thresholds`: the simulation runs once for all of them.
-  virtual std::vector<Measurement> sweep(const std::vector<double>& thresholds,
+  /// The test set at each of `thresholds`, the devices sending their logits over `link` (the
+  /// trained model's own link, or the other one with the same weights): the simulation runs
+  /// once for all of them.
+  virtual std::vector<Measurement> sweep(ddnn::LogitsEncoding link,
+                                         const std::vector<double>& thresholds,
                                          const Progress& progress) = 0;
   /// The test set at the chosen threshold with only each mask's devices present (of those that
   /// see something), one measurement per mask.

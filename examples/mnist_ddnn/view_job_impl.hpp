@@ -158,10 +158,20 @@ class ViewJobOf final : public ViewJob {
     return exports;
   }
 
-  std::vector<Measurement> sweep(const std::vector<double>& thresholds,
+  std::vector<Measurement> sweep(ddnn::LogitsEncoding link, const std::vector<double>& thresholds,
                                  const Progress& progress) override {
-    Graph& graph = *run_.graph;
     auto& trainer = *run_.trained.trainer;
+    // The other link: the same weights, a packed graph and a simulation that round (or not) the
+    // devices' logits that way; the trainer is put back as it was, even on an error.
+    struct LinkFor {
+      train::Trainer<Graph>& trainer;
+      ddnn::LogitsEncoding trained = trainer.options().logits_link;
+      ~LinkFor() { trainer.set_logits_link(trained); }
+    } restore{trainer};
+    trainer.set_logits_link(link);
+    std::unique_ptr<Graph> other;
+    if (link != restore.trained) other = std::make_unique<Graph>(trainer.parameters());
+    Graph& graph = other ? *other : *run_.graph;
     const auto simulation = simulate_graph<Graph>(trainer, data_.test.inputs, data_.test.presence);
     std::vector<Measurement> out;
     for (const double t : thresholds) {

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <random>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "ddnn/graph/ddnn.hpp"
@@ -20,7 +21,8 @@
 namespace export_cases {
 using namespace ddnn;
 
-/// The main job's device: a 10x14 tile, 16 filters, 16 channels pooled to 5x7, 10 logits.
+/// The main job's device: a 10x14 tile, 16 filters, 16 channels pooled to 5x7, 10 logits sent
+/// over the int8 logits link (make() sets it, as the main job does).
 using Logits10 = BinaryDense<10, Output::logits>;
 struct main_job final
     : DDNN<Sensor<Shape<10, 14, 1>>,
@@ -67,10 +69,14 @@ struct single_layer final
   using DDNN::DDNN;
 };
 
-/// A case's graph with the parameters its seed gives.
+/// A case's graph with the parameters its seed gives (main_job's logits over the int8 link, the
+/// others over float32).
 template <class Graph>
 Graph make(std::uint64_t seed) {
-  return Graph(ddnn::random_parameters<Graph>(seed, 0.5));
+  auto p = ddnn::random_parameters<Graph>(seed, 0.5);
+  if constexpr (std::is_same_v<Graph, main_job>)
+    p.template tier<0>().logits_link = LogitsEncoding::int8;
+  return Graph(p);
 }
 
 /// Random sensor values: the full 8-bit range, or for float input values in +-300 (the scale

@@ -4,6 +4,7 @@
 // export_device must refuse what it cannot export and write only freestanding code.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <string>
@@ -68,9 +69,11 @@ TEST_CASE("export: every exported device equals the library's device step bit fo
 
 TEST_CASE("export: the sizes a header declares are what the device uses") {
   static_assert(main_job_dev0::input_bytes == 140);
-  static_assert(main_job_dev0::classes == 10 && main_job_dev0::logits_bytes == 40);
+  static_assert(main_job_dev0::classes == 10 && main_job_dev0::logits_bytes == 11);
+  static_assert(main_job_dev0::int8_logits && !float_wide_dev0::int8_logits);
+  static_assert(float_wide_dev0::logits_bytes == 12);
   static_assert(main_job_dev0::feature_values == 5 * 7 * 16 && main_job_dev0::feature_bytes == 70);
-  static_assert(main_job_dev0::message_bytes == 110);
+  static_assert(main_job_dev0::message_bytes == 81);
   // 10x14x16 bits after the first layer, 5x7x16 after the second: 70 + 18 words.
   static_assert(main_job_dev0::scratch_words == 88);
   static_assert(no_exit_dev0::classes == 0 && no_exit_dev0::message_bytes == (2 * 2 * 65 + 7) / 8);
@@ -78,12 +81,38 @@ TEST_CASE("export: the sizes a header declares are what the device uses") {
   const auto graph = make<main_job>(1);
   const ddnn::exported_device e = ddnn::export_device(graph, 1, {.name_space = "x", .note = ""});
   CHECK(e.input_bytes == 140);
-  CHECK(e.message_bytes == 110);
+  CHECK(e.message_bytes == 81);
   CHECK(e.scratch_bytes == 4 * 88);
   // Weights in word-aligned rows: a word of 9 tap bits per first-layer filter, 5 words of 144
   // tap bits per second-layer filter, 18 words (560 bits) per logit; 16 + 16 thresholds, one
   // flip word per layer, 10 scales and biases.
   CHECK(e.parameter_bytes == 4 * (16 + 16 + 1 + 16 * 5 + 16 + 1 + 10 * 18 + 10 + 10));
+}
+
+TEST_CASE("export: logit() reads a message's logits back as the library computed them") {
+  const auto int8 = make<main_job>(1);
+  const auto f32 = make<float_wide>(3);
+  std::mt19937 rng(8);
+  for (int v = 0; v < 50; ++v) {
+    const auto input = random_input<main_job>(rng);
+    main_job_dev1::input_type in;
+    std::copy(input.values().begin(), input.values().end(), in.begin());
+    main_job_dev1::scratch_type scratch;
+    main_job_dev1::message_type message;
+    REQUIRE(main_job_dev1::forward(in, scratch, message));
+    const auto step = int8.step_device(1, input);
+    for (std::size_t c = 0; c < 10; ++c) CHECK(main_job_dev1::logit(message, c) == step.logits[c]);
+
+    const auto finput = random_input<float_wide>(rng);
+    float_wide_dev0::input_type fin;
+    std::copy(finput.values().begin(), finput.values().end(), fin.begin());
+    float_wide_dev0::scratch_type fscratch;
+    float_wide_dev0::message_type fmessage;
+    if (!float_wide_dev0::forward(fin, fscratch, fmessage)) continue;
+    const auto fstep = f32.step_device(0, finput);
+    for (std::size_t c = 0; c < 3; ++c)
+      CHECK(float_wide_dev0::logit(fmessage, c) == fstep.logits[c]);
+  }
 }
 
 TEST_CASE("export: a float device refuses NaN and infinite input as the library does") {

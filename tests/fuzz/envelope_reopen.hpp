@@ -53,8 +53,9 @@ std::optional<Bytes> recode_payload(const ddnn::runtime::opened& o) {
   const std::span<const std::uint8_t> p = o.payload;
   switch (o.header.kind) {
     case rt::message_kind::logits:
-      return recode([&] { return rt::decode_logits<Graph>(p); },
-                    [](const auto& l) { return rt::encode_logits(l); });
+      return recode(
+          [&] { return rt::decode_logits<Graph>(p, ddnn::LogitsEncoding::float32); },
+          [](const auto& l) { return rt::encode_logits(l, ddnn::LogitsEncoding::float32); });
     case rt::message_kind::feature_request:
       return recode(
           [&] {
@@ -71,8 +72,11 @@ std::optional<Bytes> recode_payload(const ddnn::runtime::opened& o) {
     case rt::message_kind::tier_message:
       return recode_any_tier<Graph>([&](auto tier) {
         constexpr std::size_t T = decltype(tier)::value;
-        return recode([&] { return rt::decode_tier_message<Graph, T>(p); },
-                      [](const auto& m) { return rt::encode_tier_message(m); });
+        return recode(
+            [&] { return rt::decode_tier_message<Graph, T>(p, ddnn::LogitsEncoding::float32); },
+            [](const auto& m) {
+              return rt::encode_tier_message(m, ddnn::LogitsEncoding::float32);
+            });
       });
     case rt::message_kind::answer:
       return recode([&] { return rt::decode_answer<Graph>(p); },
@@ -95,8 +99,11 @@ std::optional<Bytes> recode_payload(const ddnn::runtime::opened& o) {
       return recode_any_tier<Graph, 1, Graph::tier_count - 2>([&](auto tier) {
         constexpr std::size_t T = decltype(tier)::value;
         return recode(
-            [&] { return rt::decode_node_step<Graph, T>(p); },
-            [](const auto& s) { return rt::encode_node_step<Graph, T>(s.expected, s.step); });
+            [&] { return rt::decode_node_step<Graph, T>(p, ddnn::LogitsEncoding::float32); },
+            [](const auto& s) {
+              return rt::encode_node_step<Graph, T>(s.expected, s.step,
+                                                    ddnn::LogitsEncoding::float32);
+            });
       });
   }
   return std::nullopt;  // open() lets no other kind through

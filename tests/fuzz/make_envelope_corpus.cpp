@@ -40,7 +40,8 @@ int main(int, char** argv) {
   };
   using K = rt::message_kind;
 
-  write("valid_logits.bin", sealed(K::logits, rt::encode_logits(s0.message.logits[1])));
+  write("valid_logits.bin",
+        sealed(K::logits, rt::encode_logits(s0.message.logits[1], ddnn::LogitsEncoding::float32)));
   write("valid_feature_request.bin", sealed(K::feature_request, rt::encode_feature_request()));
   write("valid_features_tier0.bin",
         sealed(K::features, rt::encode_features(s0.message.features[2])));
@@ -48,9 +49,15 @@ int main(int, char** argv) {
         sealed(K::features, rt::encode_features(s1.message.features[0])));
   write("valid_features_tier2.bin",
         sealed(K::features, rt::encode_features(s2.message.features[0])));
-  write("valid_tier_message0.bin", sealed(K::tier_message, rt::encode_tier_message(s0.message)));
-  write("valid_tier_message2.bin", sealed(K::tier_message, rt::encode_tier_message(s2.message)));
-  write("valid_tier_message3.bin", sealed(K::tier_message, rt::encode_tier_message(s3.message)));
+  write(
+      "valid_tier_message0.bin",
+      sealed(K::tier_message, rt::encode_tier_message(s0.message, ddnn::LogitsEncoding::float32)));
+  write(
+      "valid_tier_message2.bin",
+      sealed(K::tier_message, rt::encode_tier_message(s2.message, ddnn::LogitsEncoding::float32)));
+  write(
+      "valid_tier_message3.bin",
+      sealed(K::tier_message, rt::encode_tier_message(s3.message, ddnn::LogitsEncoding::float32)));
   rt::answer_t<message_model> a{.predicted = std::uint32_t(s3.decision.predicted),
                                 .exit_tier = 3,
                                 .degraded = true,
@@ -71,12 +78,15 @@ int main(int, char** argv) {
         from_edge(K::edge_request, rt::encode_edge_request<message_model, 2>(s1.message, 0)));
   write("valid_node_step1.bin",
         from_edge(K::node_step, rt::encode_node_step<message_model, 1>(
-                                    ddnn::Presence(1), *g.step_node<1>(0, s0.message))));
+                                    ddnn::Presence(1), *g.step_node<1>(0, s0.message),
+                                    ddnn::LogitsEncoding::float32)));
   write("valid_node_step2.bin",
         from_edge(K::node_step, rt::encode_node_step<message_model, 2>(
-                                    ddnn::Presence(1), *g.step_node<2>(0, s1.message))));
+                                    ddnn::Presence(1), *g.step_node<2>(0, s1.message),
+                                    ddnn::LogitsEncoding::float32)));
 
-  const Bytes logits = sealed(K::logits, rt::encode_logits(s0.message.logits[1]));
+  const Bytes logits =
+      sealed(K::logits, rt::encode_logits(s0.message.logits[1], ddnn::LogitsEncoding::float32));
   const Bytes answer = sealed(K::answer, rt::encode_answer<message_model>(a));
   write("invalid_short_header.bin", Bytes(logits.begin(), logits.begin() + 20));
   write("invalid_truncated.bin", Bytes(logits.begin(), logits.end() - 1));

@@ -37,6 +37,16 @@ int main(int, char** argv) {
   write("valid_tier2.bin", s2.message.serialize());
   write("valid_tier3.bin", s3.message.serialize());
   write("valid_tier0_none.bin", g.step_devices(in, ddnn::Presence(0)).message.serialize());
+  // the devices' logits over the int8 link (rounded by the devices, 1 + |C| bytes each)
+  auto p8 = ddnn::random_parameters<message_model>(3, 0.6);
+  p8.tier<0>().logits_link = ddnn::LogitsEncoding::int8;
+  const message_model g8(p8);
+  const Bytes t8 =
+      g8.step_devices(in, ddnn::Presence::all(3)).message.serialize(ddnn::LogitsEncoding::int8);
+  write("valid_tier0_int8.bin", t8);
+  auto w = t8;
+  w[24] = 0x81;  // device 0's exponent byte: -127, below the link's range
+  write("invalid_int8_exponent.bin", w);
 
   const Bytes t0 = s0.message.serialize(), t2 = s2.message.serialize();
   write("invalid_truncated.bin", Bytes(t0.begin(), t0.end() - 1));

@@ -273,15 +273,69 @@ constexpr void binary_dense_bits(const u32* input, const u32* weights, const i32
   }
 }
 
-/// BinaryDense to logits: fma(scale, sum, bias) per output, written as float32 little-endian.
-template <int Inputs, int Outputs>
+/// 2^k as a float, k in [-126, 127].
+constexpr float power_of_two(int k) noexcept { return std::bit_cast<float>(u32(k + 127) << 23); }
+
+/// round(r), halves away from zero, for |r| < 2^23.
+constexpr int round_half_away(float r) noexcept {
+  int t = int(r);
+  const float fraction = r - float(t);
+  if (fraction >= 0.5f) ++t;
+  if (fraction <= -0.5f) --t;
+  return t;
+}
+
+/// Logits on the int8 link: one exponent byte e, then round(logit / 2^e) per class (halves away
+/// from zero) as signed bytes; e is the smallest (at least -126) for which the largest |logit|
+/// rounds to at most 127, and 0 when every logit is 0. The library's rule, bit for bit.
+template <int Outputs>
+constexpr void put_int8_logits(const float* logits, std::uint8_t* out) noexcept {
+  float m = 0.0f;
+  for (int n = 0; n < Outputs; ++n) {
+    const float a = logits[n] < 0.0f ? -logits[n] : logits[n];
+    if (a > m) m = a;
+  }
+  int e = 0;
+  if (m != 0.0f) {
+    e = int((std::bit_cast<u32>(m) >> 23) & 0xffu) - 133;
+    if (e < -126)
+      e = -126;
+    else if (round_half_away(m * power_of_two(-e)) > 127)
+      ++e;
+  }
+  const float down = power_of_two(-e);
+  out[0] = std::uint8_t(std::int8_t(e));
+  for (int n = 0; n < Outputs; ++n)
+    out[1 + n] = std::uint8_t(std::int8_t(round_half_away(logits[n] * down)));
+}
+
+/// BinaryDense to logits: fma(scale, sum, bias) per output, written as float32 little-endian, or
+/// (Int8) on the int8 link.
+template <int Inputs, int Outputs, bool Int8>
 inline void binary_dense_logits(const u32* input, const u32* weights, const u32* scale_bits,
                                 const u32* bias_bits, std::uint8_t* out) noexcept {
+  float logits[Outputs];
   for (int n = 0; n < Outputs; ++n) {
     const i32 sum = Inputs - 2 * dense_differ<Inputs>(input, weights + n * words_for(Inputs));
-    const float logit = fma_exact(std::bit_cast<float>(scale_bits[n]), float(sum),
-                                  std::bit_cast<float>(bias_bits[n]));
-    put_u32(out + 4 * n, std::bit_cast<u32>(logit));
+    logits[n] = fma_exact(std::bit_cast<float>(scale_bits[n]), float(sum),
+                          std::bit_cast<float>(bias_bits[n]));
+  }
+  if constexpr (Int8)
+    put_int8_logits<Outputs>(logits, out);
+  else
+    for (int n = 0; n < Outputs; ++n) put_u32(out + 4 * n, std::bit_cast<u32>(logits[n]));
+}
+
+/// Logit i of a message whose logits start at `logits` (float32, or Int8 the int8 link), as the
+/// aggregator reads it.
+template <bool Int8>
+constexpr float read_logit(const std::uint8_t* logits, int i) noexcept {
+  if constexpr (Int8) {
+    return float(std::int8_t(logits[1 + i])) * power_of_two(std::int8_t(logits[0]));
+  } else {
+    u32 bits = 0;
+    for (int b = 0; b < 4; ++b) bits |= u32(logits[4 * i + b]) << (8 * b);
+    return std::bit_cast<float>(bits);
   }
 }
 

@@ -2,7 +2,8 @@
 // header holds the device's packed weights as constexpr arrays (flash, not RAM), its folded
 // integer thresholds and flips, its exit head's scale and bias as exact float bit patterns, its
 // sizes, and one forward(input, scratch, message) that fills the device's message exactly as the
-// library's device step and the wire format would: the exit-head logits (float32, little-endian)
+// library's device step and the wire format would: the exit-head logits (float32, little-endian,
+// or the int8 link's exponent byte and one byte per class, as the device tier's logits link says)
 // followed by the feature map (bits densely packed LSB-first in HWC order). It needs nothing but
 // <cstdint>, <array>, <bit> and <span>: no ddnn headers, no heap, no exceptions, no RTTI, no libm.
 //
@@ -273,14 +274,14 @@ void export_head(std::type_identity<Head>, const DenseParameters&, device_writer
 }
 template <ShapeType In, class Spec>
 void export_head(std::type_identity<BinaryDenseLayer<In, Spec>>, const DenseParameters& p,
-                 device_writer& w) {
+                 LogitsEncoding link, device_writer& w) {
   static_assert(Spec::produces == Output::logits);
   w.words("head_weights", sign_rows(p.weights, Spec::outputs, In::size));
   w.words("head_scale", float_bits(p.scale));
   w.words("head_bias", float_bits(p.bias));
   w.body += "  engine::binary_dense_logits<" + std::to_string(In::size) + ", " +
-            std::to_string(Spec::outputs) + ">(" + w.current() +
-            ", head_weights, head_scale, head_bias, message.data());\n";
+            std::to_string(Spec::outputs) + (link == LogitsEncoding::int8 ? ", true" : ", false") +
+            ">(" + w.current() + ", head_weights, head_scale, head_bias, message.data());\n";
 }
 
 /// Throws unless `name` is a namespace name: identifiers joined by "::".
@@ -333,6 +334,7 @@ template <class Graph>
   detail::require_namespace_name(options.name_space);
   const auto& node = graph.parameters().template tier<0>().nodes[device];
 
+  const LogitsEncoding link = graph.template logits_link<0>();
   detail::device_writer w;
   [&]<std::size_t... I>(std::index_sequence<I...>) {
     (detail::export_layer(std::type_identity<std::tuple_element_t<I, Layers>>{},
@@ -341,15 +343,17 @@ template <class Graph>
   }
   (std::make_index_sequence<std::tuple_size_v<Layers>>{});
   constexpr std::size_t classes = Tier::has_exit ? Tier::exit::classes : 0;
+  const std::size_t logits_bytes = classes > 0 ? logits_link_bytes(link, classes) : 0;
   if constexpr (Tier::has_exit)
-    detail::export_head(std::type_identity<typename Tier::exit::head_layer>{}, node.exit_head, w);
+    detail::export_head(std::type_identity<typename Tier::exit::head_layer>{}, node.exit_head, link,
+                        w);
   w.body += "  engine::put_bytes(" + w.current() + ", feature_values, message.data() + " +
             "logits_bytes);\n";
 
   exported_device e;
   constexpr std::size_t feature_bytes = (Features::shape::size + 7) / 8;
   e.input_bytes = InShape::size * sizeof(Value);
-  e.message_bytes = 4 * classes + feature_bytes;
+  e.message_bytes = logits_bytes + feature_bytes;
   const std::size_t scratch_words = std::max<std::size_t>(1, w.region_words[0] + w.region_words[1]);
   e.scratch_bytes = 4 * scratch_words;
   e.parameter_bytes = w.parameter_bytes;
@@ -372,7 +376,10 @@ template <class Graph>
   if constexpr (Tier::has_exit) h += "//   exit head: BinaryDense " + n(classes) + " logits\n";
   h += "// forward() fills the device's message exactly as the library's device step and the wire\n"
        "// format do: " +
-       std::string(classes > 0 ? "the exit-head logits (float32, little-endian), then " : "") +
+       std::string(classes == 0                   ? ""
+                   : link == LogitsEncoding::int8 ? "the exit-head logits (int8 link), then "
+                                                  : "the exit-head logits (float32, "
+                                                    "little-endian), then ") +
        "the feature map\n// (bits densely packed LSB-first in HWC order, bit 1 for +1). "
        "Freestanding: no heap,\n// exceptions, RTTI or libm; compile without -ffast-math.\n";
   h += "#pragma once\n#include <array>\n#include <bit>\n#include <cstdint>\n#include <span>\n\n";
@@ -386,7 +393,11 @@ template <class Graph>
   h += "using input_value = " + std::string(detail::value_type_name<Value>()) + ";\n";
   h += "inline constexpr std::size_t input_bytes = " + n(e.input_bytes) + ";\n";
   h += "inline constexpr std::size_t classes = " + n(classes) + ";\n";
-  h += "inline constexpr std::size_t logits_bytes = " + n(4 * classes) + ";\n";
+  h += "/// How the logits are sent: float32 little-endian, or the int8 link (an exponent byte e,\n"
+       "/// then one signed byte q per class: the logit is q * 2^e).\n";
+  h += "inline constexpr bool int8_logits = " +
+       std::string(link == LogitsEncoding::int8 ? "true" : "false") + ";\n";
+  h += "inline constexpr std::size_t logits_bytes = " + n(logits_bytes) + ";\n";
   h += "inline constexpr std::size_t feature_values = " + n(Features::shape::size) + ";\n";
   h += "inline constexpr std::size_t feature_bytes = " + n(feature_bytes) + ";\n";
   h += "inline constexpr std::size_t message_bytes = " + n(e.message_bytes) + ";\n";
@@ -408,14 +419,20 @@ template <class Graph>
        "  std::uint32_t* const region1 = scratch.data() + " +
        n(w.region_words[0]) + ";\n  (void)region0, (void)region1;\n";
   h += w.body;
-  h += "  return true;\n}\n\n}  // namespace " + options.name_space + "\n";
+  h += "  return true;\n}\n\n";
+  if constexpr (Tier::has_exit)
+    h += "/// Logit i of a message forward() wrote, as the aggregator reads it.\n"
+         "inline float logit(std::span<const std::uint8_t, message_bytes> message,\n"
+         "                   std::size_t i) noexcept {\n"
+         "  return engine::read_logit<int8_logits>(message.data(), int(i));\n}\n\n";
+  h += "}  // namespace " + options.name_space + "\n";
   return e;
 }
 
 /// The bytes an exported device's forward() writes for `input`, as the library computes them:
-/// device `device`'s step, its exit-head logits (float32, little-endian) then its feature map
-/// packed for the wire. What a test on the microcontroller compares against. Throws what the
-/// device step throws (a NaN or infinite float input).
+/// device `device`'s step, its exit-head logits (as the device tier's logits link sends them)
+/// then its feature map packed for the wire. What a test on the microcontroller compares against.
+/// Throws what the device step throws (a NaN or infinite float input).
 template <class Graph>
 [[nodiscard]] std::vector<std::uint8_t> device_message(const Graph& graph, std::size_t device,
                                                        const typename Graph::input_type& input) {
@@ -423,7 +440,11 @@ template <class Graph>
   using Features = typename Tier::output_type;
   const auto step = graph.step_device(device, input);
   std::vector<std::uint8_t> out;
-  if constexpr (Tier::has_exit) detail::put_floats(out, step.logits.values());
+  if constexpr (Tier::has_exit) {
+    const LogitsEncoding link = graph.template logits_link<0>();
+    out.resize(logits_link_bytes(link, Tier::exit::classes));
+    write_logits(link, step.logits.values(), out.data());
+  }
   const std::size_t at = out.size();
   out.resize(at + link_bytes_of<Features>);
   detail::pack_dense(step.features, out.data() + at);

@@ -14,6 +14,7 @@
 #include "ddnn/aggregate/presence.hpp"
 #include "ddnn/core/error.hpp"
 #include "ddnn/exits/exit_branch.hpp"
+#include "ddnn/exits/logits_link.hpp"
 #include "ddnn/graph/graph_parameters.hpp"
 #include "ddnn/graph/tier_traits.hpp"
 #include "ddnn/layers/layer_support.hpp"
@@ -48,6 +49,8 @@ class BuiltTier {
       validate_threshold(p.threshold, "tier " + std::to_string(index) + " exit");
       threshold = p.threshold;
       require_finite_combine(index);
+      require_link_encoding(p.logits_link, index);
+      logits_link = p.logits_link;
     }
     if constexpr (Tier::exit::concatenates) {
       try {
@@ -67,12 +70,18 @@ class BuiltTier {
   }();
 
   double threshold = 0.0;  ///< the exit's (tiers with an exit)
+  /// How the nodes send their logits to the exit (tiers with an exit).
+  LogitsEncoding logits_link = LogitsEncoding::float32;
 
-  /// Node n on `input`: its section, then its exit head into `logits` when the tier has one.
+  /// Node n on `input`: its section, then its exit head into `logits` when the tier has one
+  /// (rounded onto the logits link's grid: what the node sends).
   template <class Input>
   void run(std::size_t n, const Input& input, output_type& features, logits_type* logits) const {
     features = sections_[n](input);
-    if constexpr (Tier::has_exit) heads_[n].forward(features, *logits);
+    if constexpr (Tier::has_exit) {
+      heads_[n].forward(features, *logits);
+      round_to_link(logits_link, logits->values());
+    }
   }
 
   /// Node n on its children's feature maps (children n*k .. n*k+k-1 of the tier below, those in
@@ -107,8 +116,10 @@ class BuiltTier {
   void run_batch(std::size_t n, std::span<const Input> inputs, std::span<output_type> features,
                  std::span<logits_type> logits) const {
     sections_[n].run_batch(inputs, features);
-    if constexpr (Tier::has_exit)
+    if constexpr (Tier::has_exit) {
       forward_all(heads_[n], std::span<const output_type>(features), logits);
+      for (logits_type& l : logits) round_to_link(logits_link, l.values());
+    }
   }
 
   /// The exit's combine over the logits of the nodes in `present`, then its criterion.
@@ -140,6 +151,20 @@ class BuiltTier {
              std::string(Tier::exit::combine::name) + ") can reach " + std::to_string(bound) +
              ", beyond float range");
     }
+  }
+
+  // An int8 link needs every logit a head can produce below int8_link_limit.
+  void require_link_encoding(LogitsEncoding e, std::size_t index) const {
+    if (e != LogitsEncoding::float32 && e != LogitsEncoding::int8)
+      fail("tier " + std::to_string(index) + " exit: logits link " + std::to_string(unsigned(e)) +
+           " is neither float32 nor int8");
+    using Head = typename decltype(heads_)::value_type;
+    if constexpr (requires(const Head& h) { h.max_abs_logit(); })
+      for (std::size_t n = 0; n < Tier::nodes && e == LogitsEncoding::int8; ++n)
+        if (!(heads_[n].max_abs_logit() < double(int8_link_limit)))
+          fail("tier " + std::to_string(index) + " exit: node " + std::to_string(n) +
+               "'s logits can reach " + std::to_string(heads_[n].max_abs_logit()) +
+               ", beyond the int8 logits link's range");
   }
 
   std::vector<typename Tier::section> sections_;

@@ -1,6 +1,7 @@
 // Communication accounting for one device (docs/semantics.md): the bytes each link carries
 // for one sample, known at compile time from the shapes at the device's cut.
 //   device -> local aggregator: |C| logits as float32, always             4 |C|
+//                               (on the int8 logits link: 1 + |C|, exits/logits_link.hpp)
 //   device -> cloud: the packed feature map, only if the sample did not exit   ceil(f * o / 8)
 //   raw-offload baseline: the device's raw input, sizeof(value) per value
 // Over a set of samples with local-exit fraction l this is the paper's c = 4|C| + (1 - l) f o / 8.
@@ -9,6 +10,7 @@
 #include <cstdint>
 
 #include "ddnn/core/shape.hpp"
+#include "ddnn/exits/logits_link.hpp"
 
 DDNN_BEGIN_NAMESPACE
 
@@ -27,12 +29,12 @@ struct LinkBytes {
   friend constexpr bool operator==(const LinkBytes&, const LinkBytes&) noexcept = default;
 };
 
-/// A device whose exit head has `Classes` outputs, whose cut sends a bit map of shape `Features`,
-/// and whose raw input is `RawInput` values of type `RawValue`.
+/// A device whose exit head has `Classes` outputs sent over `Link`, whose cut sends a bit map of
+/// shape `Features`, and whose raw input is `RawInput` values of type `RawValue`.
 template <std::size_t Classes, ShapeType Features, ShapeType RawInput,
-          class RawValue = std::uint8_t>
+          class RawValue = std::uint8_t, LogitsEncoding Link = LogitsEncoding::float32>
 struct DeviceLinks {
-  static constexpr std::size_t logits_bytes = 4 * Classes;
+  static constexpr std::size_t logits_bytes = logits_link_bytes(Link, Classes);
   /// Feature bits packed densely for transmission (no per-pixel word padding).
   static constexpr std::size_t feature_bytes = (Features::size + 7) / 8;
   static constexpr std::size_t raw_bytes = RawInput::size * sizeof(RawValue);

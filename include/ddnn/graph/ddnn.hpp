@@ -99,6 +99,13 @@ class DDNN {
   [[nodiscard]] double threshold() const noexcept {
     return std::get<T>(runtime_).threshold;
   }
+  /// How tier T's nodes send their logits to its exit (exits/logits_link.hpp). A node rounds
+  /// its logits onto that link's grid as its exit head computes them, so every reader of them,
+  /// here and across the wire, sees the same values.
+  template <std::size_t T>
+  [[nodiscard]] LogitsEncoding logits_link() const noexcept {
+    return std::get<T>(runtime_).logits_link;
+  }
   template <std::size_t T>
   void set_threshold(double threshold) {
     static_assert(tier<T>::has_exit, "set_threshold: this tier has no exit");
@@ -353,7 +360,7 @@ class DDNN {
       for (std::size_t n = 0; n < Tier::nodes; ++n) {
         if (!s.message.present[n]) continue;
         LinkBytes& l = link<T>(r, n);
-        l.logits += Tier::has_exit ? message_type<T>::logits_bytes : 0;
+        l.logits += Tier::has_exit ? message_type<T>::logits_bytes(logits_link<T>()) : 0;
         l.features += exits ? 0 : message_type<T>::feature_bytes;
         if constexpr (T == 0) l.raw_offload += raw_bytes;
       }

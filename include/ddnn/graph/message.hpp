@@ -5,11 +5,12 @@
 //
 // Wire format (little-endian):
 //   header  "DDNM", u8 format version (1), u8 tier index, u8 node count, u8 feature kind
-//           (0 bits, 1 float32), u32 feature values per node, u32 classes (0: no logits),
+//           (0 bits, 1 float32), u32 feature values per node, u16 classes (0: no logits),
+//           u8 logits encoding (0 float32, 1 int8: exits/logits_link.hpp), u8 zero,
 //           u64 presence mask
-//   then for each present node in order: logits (classes x float32), then features — bits
-//           densely packed LSB-first in HWC order, ceil(values / 8) bytes, unused bits zero; or
-//           values x float32
+//   then for each present node in order: logits (classes x float32, or an exponent byte and
+//           classes bytes), then features — bits densely packed LSB-first in HWC order,
+//           ceil(values / 8) bytes, unused bits zero; or values x float32
 #pragma once
 #include <array>
 #include <bit>
@@ -27,6 +28,7 @@
 #include "ddnn/core/bit_tensor.hpp"
 #include "ddnn/core/error.hpp"
 #include "ddnn/core/tensor.hpp"
+#include "ddnn/exits/logits_link.hpp"
 
 DDNN_BEGIN_NAMESPACE
 
@@ -73,9 +75,6 @@ void unpack_dense(const std::uint8_t* in, BitTensor<S>& t) {
 inline void put_u32(std::vector<std::uint8_t>& out, std::uint32_t v) {
   for (int i = 0; i < 4; ++i) out.push_back(std::uint8_t(v >> (8 * i)));
 }
-inline void put_floats(std::vector<std::uint8_t>& out, std::span<const float> values) {
-  for (float v : values) put_u32(out, std::bit_cast<std::uint32_t>(v));
-}
 inline std::uint64_t get_le(const std::uint8_t* p, int bytes) noexcept {
   std::uint64_t v = 0;
   for (int i = 0; i < bytes; ++i) v |= std::uint64_t{p[i]} << (8 * i);
@@ -99,31 +98,45 @@ struct TierMessage {
   static constexpr std::size_t tier = Tier;
   static constexpr std::size_t nodes = Nodes;
   static constexpr std::size_t classes = Classes;
+  static_assert(Classes < 65536, "a message's class count is a u16");
   static constexpr std::size_t feature_bytes = link_bytes_of<Features>;
-  static constexpr std::size_t logits_bytes = 4 * Classes;
+  /// Bytes of one node's logits sent as `encoding`.
+  [[nodiscard]] static constexpr std::size_t logits_bytes(LogitsEncoding encoding) noexcept {
+    return Classes > 0 ? logits_link_bytes(encoding, Classes) : 0;
+  }
   static constexpr std::size_t header_bytes = 4 + 4 + 4 + 4 + 8;
 
   Presence present;                                           ///< nodes that sent something
   std::array<Features, Nodes> features;                       ///< valid for present nodes
   std::array<logits_type, (Classes > 0 ? Nodes : 0)> logits;  ///< valid for present nodes
 
-  /// The wire bytes (format above).
-  [[nodiscard]] std::vector<std::uint8_t> serialize() const {
+  /// The wire bytes (format above), the logits sent as `encoding` (the sending tier's
+  /// logits_link; the logits already rounded onto its grid, else ddnn::error).
+  [[nodiscard]] std::vector<std::uint8_t> serialize(
+      LogitsEncoding encoding = LogitsEncoding::float32) const {
     present.check_within(Nodes);
+    const std::size_t logit_bytes = logits_bytes(encoding);
     std::vector<std::uint8_t> out;
-    out.reserve(header_bytes + present.count(Nodes) * (logits_bytes + feature_bytes));
+    out.reserve(header_bytes + present.count(Nodes) * (logit_bytes + feature_bytes));
     for (char c : {'D', 'D', 'N', 'M'}) out.push_back(std::uint8_t(c));
     out.push_back(1);
     out.push_back(std::uint8_t(Tier));
     out.push_back(std::uint8_t(Nodes));
     out.push_back(is_bit_tensor<Features> ? 0 : 1);
     detail::put_u32(out, std::uint32_t(Features::shape::size));
-    detail::put_u32(out, std::uint32_t(Classes));
+    out.push_back(std::uint8_t(Classes));
+    out.push_back(std::uint8_t(Classes >> 8));
+    out.push_back(std::uint8_t(Classes > 0 ? encoding : LogitsEncoding::float32));
+    out.push_back(0);
     detail::put_u32(out, std::uint32_t(present.bits()));
     detail::put_u32(out, std::uint32_t(present.bits() >> 32));
     for (std::size_t n = 0; n < Nodes; ++n) {
       if (!present[n]) continue;
-      if constexpr (Classes > 0) detail::put_floats(out, logits[n].values());
+      if constexpr (Classes > 0) {
+        const std::size_t at = out.size();
+        out.resize(at + logit_bytes);
+        write_logits(encoding, logits[n].values(), out.data() + at);
+      }
       const std::size_t at = out.size();
       out.resize(at + feature_bytes);
       if constexpr (is_bit_tensor<Features>)
@@ -137,8 +150,10 @@ struct TierMessage {
     return out;
   }
 
-  /// Parses wire bytes; throws ddnn::error unless they are exactly a message of this type.
-  [[nodiscard]] static TierMessage parse(std::span<const std::uint8_t> bytes) {
+  /// Parses wire bytes; throws ddnn::error unless they are exactly a message of this type with
+  /// its logits sent as `encoding` (the sending tier's logits_link).
+  [[nodiscard]] static TierMessage parse(std::span<const std::uint8_t> bytes,
+                                         LogitsEncoding encoding = LogitsEncoding::float32) {
     if (bytes.size() < header_bytes) detail::fail("message is truncated (no complete header)");
     const std::uint8_t* p = bytes.data();
     if (std::memcmp(p, "DDNM", 4) != 0) detail::fail("message does not start with DDNM");
@@ -152,11 +167,17 @@ struct TierMessage {
     expect(p[6], Nodes, "node count");
     expect(p[7], is_bit_tensor<Features> ? 0 : 1, "feature kind");
     expect(detail::get_le(p + 8, 4), Features::shape::size, "feature size");
-    expect(detail::get_le(p + 12, 4), Classes, "class count");
+    expect(detail::get_le(p + 12, 2), Classes, "class count");
+    const LogitsEncoding sent = Classes > 0 ? encoding : LogitsEncoding::float32;
+    if (p[14] != std::uint8_t(sent))
+      detail::fail("message logits encoding is " + std::to_string(p[14]) + ", this tier sends " +
+                   std::string(name_of(sent)) + " (" + std::to_string(unsigned(sent)) + ")");
+    if (p[15] != 0) detail::fail("message header byte 15 is not zero");
+    const std::size_t logit_bytes = logits_bytes(sent);
     TierMessage m;
     m.present = Presence(detail::get_le(p + 16, 8));
     m.present.check_within(Nodes);
-    const std::size_t want = header_bytes + m.present.count(Nodes) * (logits_bytes + feature_bytes);
+    const std::size_t want = header_bytes + m.present.count(Nodes) * (logit_bytes + feature_bytes);
     if (bytes.size() != want)
       detail::fail("message has " + std::to_string(bytes.size()) + " bytes, its header implies " +
                    std::to_string(want));
@@ -164,8 +185,8 @@ struct TierMessage {
     for (std::size_t n = 0; n < Nodes; ++n) {
       if (!m.present[n]) continue;
       if constexpr (Classes > 0) {
-        detail::get_floats(p, m.logits[n].values(), "logits");
-        p += logits_bytes;
+        read_logits(sent, p, m.logits[n].values(), "message logits");
+        p += logit_bytes;
       }
       if constexpr (is_bit_tensor<Features>)
         detail::unpack_dense(p, m.features[n]);

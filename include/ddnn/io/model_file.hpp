@@ -6,7 +6,8 @@
 //   {"format": "ddnn-model", "version": 1,
 //    "topology": {"sensor": {...}, "classes": C, "tiers": [{"kind", "nodes", "aggregate",
 //                 "cut", "layers": [layer descriptions], "exit": {...} | null}, ...]},
-//    "tiers": [{"threshold": T | null, "nodes": [{"layers": [parameters...], "exit_head": ...}]}],
+//    "tiers": [{"threshold": T | null, "logits_link": "int8" (only when not float32),
+//               "nodes": [{"layers": [parameters...], "exit_head": ...}]}],
 //    "test_vectors": [{"presence": bits, "inputs": base64, "answered": bool, "exit_tier": t,
 //                      "predicted": c, "logits": base64 float32}]}
 // Binary weights are stored as sign bits, float weights as exact float32 (parameters_json.hpp).
@@ -105,6 +106,9 @@ template <class Graph>
           }
           json t = {{"nodes", std::move(nodes)}};
           t["threshold"] = Tier::has_exit ? json(tp.threshold) : json(nullptr);
+          // written only when not the default, so float32 models keep their files (and ids)
+          if (Tier::has_exit && tp.logits_link != LogitsEncoding::float32)
+            t["logits_link"] = std::string(name_of(tp.logits_link));
           if constexpr (Tier::exit::concatenates)
             t["exit_combine"] =
                 detail::save_layer_parameters<typename Tier::exit::combine_layer>(tp.exit_combine);
@@ -154,7 +158,7 @@ template <class Graph>
             const std::string path = "tiers[" + std::to_string(T) + "]";
             const json& t = tiers[T];
             io::require_object(t, path);
-            io::reject_unknown_keys(t, {"nodes", "threshold", "exit_combine"}, path);
+            io::reject_unknown_keys(t, {"nodes", "threshold", "exit_combine", "logits_link"}, path);
             auto& tp = p.template tier<T>();
             if constexpr (Tier::exit::concatenates) {
               using Combine = typename Tier::exit::combine_layer;
@@ -167,6 +171,15 @@ template <class Graph>
             if constexpr (Tier::has_exit) {
               tp.threshold = io::require_number(t, "threshold", path);
               validate_threshold(tp.threshold, path + ".threshold");
+            }
+            if (io::find_member(t, "logits_link", path)) {
+              if (!Tier::has_exit) detail::fail(path + ".logits_link: this tier has no exit");
+              const std::string name = io::require_string(t, "logits_link", path);
+              const auto link = logits_encoding_named(name);
+              if (!link)
+                detail::fail(path + ".logits_link: \"" + name +
+                             "\" is neither \"float32\" nor \"int8\"");
+              tp.logits_link = *link;
             }
             const json& nodes = io::require_array(t, "nodes", path);
             if (nodes.size() != Tier::nodes)

@@ -199,7 +199,7 @@ class LocalAggregator final : public Node {
 
   void on_logits(std::size_t d, const opened& o, clock_time now, Publisher& out) {
     if constexpr (has_exit) {
-      const Logits logits = decode_logits<Graph>(o.payload);
+      const Logits logits = decode_logits<Graph>(o.payload, graph_.template logits_link<0>());
       Sample* s = find_or_start(o.header, now, out);
       if (s == nullptr) return;
       if (s->phase != Phase::logits || s->logits_arrived[d]) return void(++counters_.duplicates);
@@ -280,7 +280,7 @@ class LocalAggregator final : public Node {
   }
 
   void transmit(std::uint64_t sample, Sample& s, clock_time now, Publisher& out) {
-    runtime::send_up<Graph, 0>(s.up, topics_,
+    runtime::send_up<Graph, 0>(s.up, graph_.template logits_link<0>(), topics_,
                                header(message_kind::tier_message, sample, s.attempts),
                                topics_.reply(options_.node), out);
     ++s.attempts;

@@ -105,10 +105,10 @@ class Device final : public Node {
              std::uint16_t attempt = 0) {
     auto step = graph_.step_device(index_, input);
     if constexpr (has_exit) {
-      send(message_to(
-               topics_.logits(index_),
-               seal(header(message_kind::logits, sample, attempt), encode_logits(step.logits)),
-               delivery::at_most_once),
+      send(message_to(topics_.logits(index_),
+                      seal(header(message_kind::logits, sample, attempt),
+                           encode_logits(step.logits, graph_.template logits_link<0>())),
+                      delivery::at_most_once),
            out);
       Entry& e = cache_[next_++ % cache_.size()];
       e.sample = sample;

@@ -7,7 +7,9 @@
 // accepts encodes back to the same bytes.
 //
 // Payloads (little-endian):
-//   logits           classes x float32
+//   logits           one node's logits as its tier's logits link sends them
+//                    (exits/logits_link.hpp): classes x float32, or an exponent byte and
+//                    classes signed bytes
 //   feature_request  nothing (0 bytes)
 //   features         one node's feature map as TierMessage packs it (graph/message.hpp): bits
 //                    densely packed LSB-first in HWC order, or float32 values; link_bytes_of bytes
@@ -21,7 +23,10 @@
 //                    message it is cut from, then the feature maps of n's children among them
 //                    (children n*k .. n*k+k-1), in order, each as a features payload
 //   node_step        for node n of tier T: u64 nodes of tier T the join waits for, then (when
-//                    tier T has an exit) its classes x float32 logits, then its feature map
+//                    tier T has an exit) its logits as a logits payload, then its feature map
+//
+// The codecs of logits, tier_message and node_step take the sending tier's logits link
+// (Graph::logits_link<T>()); a payload sent over the other link is refused.
 #pragma once
 #include <array>
 #include <bit>
@@ -86,7 +91,9 @@ struct node_status {
 
 /// Bytes of each fixed-size payload.
 template <class Graph>
-inline constexpr std::size_t logits_payload_bytes = 4 * Graph::classes;
+[[nodiscard]] constexpr std::size_t logits_payload_bytes(LogitsEncoding link) noexcept {
+  return logits_link_bytes(link, Graph::classes);
+}
 template <class Graph, std::size_t T = 0>
 inline constexpr std::size_t features_payload_bytes = link_bytes_of<features_t<Graph, T>>;
 template <class Graph>
@@ -137,22 +144,24 @@ void check_answer(const answer<Classes>& a, std::size_t tier_count) {
 
 // ---- logits ------------------------------------------------------------------------------------
 
-/// A logits payload: Classes x float32. Throws ddnn::error for a NaN or infinite logit.
+/// A logits payload sent over `link`. Throws ddnn::error for a NaN or infinite logit, or (int8)
+/// one not rounded onto the link's grid.
 template <std::size_t Classes>
-[[nodiscard]] std::vector<std::uint8_t> encode_logits(
-    const Tensor<float, Vector<Classes>>& logits) {
+[[nodiscard]] std::vector<std::uint8_t> encode_logits(const Tensor<float, Vector<Classes>>& logits,
+                                                      LogitsEncoding link) {
   detail::check_finite(logits.values(), "logits");
-  std::vector<std::uint8_t> out(4 * Classes);
-  detail::store_floats(out.data(), logits.values());
+  std::vector<std::uint8_t> out(logits_link_bytes(link, Classes));
+  write_logits(link, logits.values(), out.data());
   return out;
 }
 
-/// Reads a logits payload of `Graph`.
+/// Reads a logits payload of `Graph` sent over `link`.
 template <class Graph>
-[[nodiscard]] logits_t<Graph> decode_logits(std::span<const std::uint8_t> payload) {
-  detail::expect_size(payload, logits_payload_bytes<Graph>, "logits");
+[[nodiscard]] logits_t<Graph> decode_logits(std::span<const std::uint8_t> payload,
+                                            LogitsEncoding link) {
+  detail::expect_size(payload, logits_payload_bytes<Graph>(link), "logits");
   logits_t<Graph> logits;
-  detail::load_floats(payload.data(), logits.values(), "logits");
+  read_logits(link, payload.data(), logits.values(), "logits payload");
   return logits;
 }
 
@@ -200,18 +209,19 @@ inline void decode_feature_request(std::span<const std::uint8_t> payload) {
 
 // ---- tier_message ------------------------------------------------------------------------------
 
-/// A tier_message payload: exactly the TierMessage's serialize() bytes.
+/// A tier_message payload: exactly the TierMessage's serialize(link) bytes.
 template <std::size_t Tier, class Features, std::size_t Nodes, std::size_t Classes>
 [[nodiscard]] std::vector<std::uint8_t> encode_tier_message(
-    const TierMessage<Tier, Features, Nodes, Classes>& message) {
-  return message.serialize();
+    const TierMessage<Tier, Features, Nodes, Classes>& message, LogitsEncoding link) {
+  return message.serialize(link);
 }
 
-/// Reads a tier_message payload as the message of tier `T` of `Graph` (TierMessage::parse).
+/// Reads a tier_message payload as the message of tier `T` of `Graph` (TierMessage::parse),
+/// its logits sent over `link`.
 template <class Graph, std::size_t T>
 [[nodiscard]] typename Graph::template message_type<T> decode_tier_message(
-    std::span<const std::uint8_t> payload) {
-  return Graph::template message_type<T>::parse(payload);
+    std::span<const std::uint8_t> payload, LogitsEncoding link) {
+  return Graph::template message_type<T>::parse(payload, link);
 }
 
 // ---- answer ------------------------------------------------------------------------------------
@@ -355,12 +365,13 @@ struct node_step_payload {
 /// The node_step payload of a node of tier `T`.
 template <class Graph, std::size_t T>
 [[nodiscard]] std::vector<std::uint8_t> encode_node_step(
-    Presence expected, const typename Graph::template node_step_type<T>& step) {
+    Presence expected, const typename Graph::template node_step_type<T>& step,
+    LogitsEncoding link) {
   expected.check_within(Graph::template tier<T>::nodes);
   std::vector<std::uint8_t> out(8);
   detail::store_le(out.data(), expected.bits(), 8);
   if constexpr (Graph::template tier<T>::has_exit) {
-    const std::vector<std::uint8_t> l = encode_logits(step.logits);
+    const std::vector<std::uint8_t> l = encode_logits(step.logits, link);
     out.insert(out.end(), l.begin(), l.end());
   }
   const std::vector<std::uint8_t> f = encode_features(step.features);
@@ -370,16 +381,18 @@ template <class Graph, std::size_t T>
 
 /// Reads a node_step payload of a node of tier `T`.
 template <class Graph, std::size_t T>
-[[nodiscard]] node_step_payload<Graph, T> decode_node_step(std::span<const std::uint8_t> payload) {
+[[nodiscard]] node_step_payload<Graph, T> decode_node_step(std::span<const std::uint8_t> payload,
+                                                           LogitsEncoding link) {
   constexpr bool has_exit = Graph::template tier<T>::has_exit;
-  constexpr std::size_t logit_bytes = has_exit ? logits_payload_bytes<Graph> : 0;
+  const std::size_t logit_bytes = has_exit ? logits_payload_bytes<Graph>(link) : 0;
   detail::expect_size(payload, 8 + logit_bytes + features_payload_bytes<Graph, T>, "node_step");
   node_step_payload<Graph, T> r;
   r.expected = Presence(detail::load_le(payload.data(), 8));
   r.expected.check_within(Graph::template tier<T>::nodes);
   if (r.expected.none(Graph::template tier<T>::nodes))
     ddnn::detail::fail("node_step payload expects no node");
-  if constexpr (has_exit) r.step.logits = decode_logits<Graph>(payload.subspan(8, logit_bytes));
+  if constexpr (has_exit)
+    r.step.logits = decode_logits<Graph>(payload.subspan(8, logit_bytes), link);
   r.step.features = decode_features<Graph, T>(payload.subspan(8 + logit_bytes));
   return r;
 }

@@ -112,7 +112,7 @@ class TierJoin final : public Node {
       constexpr std::size_t nodes = Graph::template tier<T>::nodes;
       const std::size_t n = o.header.node;
       if (n >= nodes) return void(++counters_.unexpected);
-      auto step = decode_node_step<Graph, T>(o.payload);
+      auto step = decode_node_step<Graph, T>(o.payload, graph_.template logits_link<T>());
       if (!step.expected[n]) return void(++counters_.unexpected);  // a node that got no share
       const key k{o.header.sample, o.header.attempt};
       if (finished_.contains(k)) return void(++counters_.late);
@@ -161,7 +161,7 @@ class TierJoin final : public Node {
           Graph::template assemble<T>(
               std::span<const typename Graph::template node_step_type<T>, nodes>(meeting.steps),
               meeting.arrived),
-          topics_, h, meeting.reply_to, out);
+          graph_.template logits_link<T>(), topics_, h, meeting.reply_to, out);
     expiries_.erase({meeting.expires, k});
     erase_pending(k);
     finished_.insert(k);

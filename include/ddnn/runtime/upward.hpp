@@ -17,15 +17,16 @@ DDNN_BEGIN_NAMESPACE
 namespace runtime {
 
 /// Sends `message` of tier T up for the sample and attempt in `h` (its kind is set here),
-/// answers to go to `reply_to`.
+/// answers to go to `reply_to`; `link` is tier T's logits link (Graph::logits_link<T>()).
 template <class Graph, std::size_t T>
-void send_up(const typename Graph::template message_type<T>& message, const Topics& topics,
-             envelope h, const std::string& reply_to, Publisher& out) {
+void send_up(const typename Graph::template message_type<T>& message, LogitsEncoding link,
+             const Topics& topics, envelope h, const std::string& reply_to, Publisher& out) {
   static_assert(T + 1 < Graph::tier_count, "send_up: the cloud sends nothing up");
   using Above = typename Graph::template tier<T + 1>;
   if constexpr (Above::is_cloud) {
     h.kind = message_kind::tier_message;
-    outgoing_message m = message_to(topics.tier(T + 1), seal(h, encode_tier_message(message)));
+    outgoing_message m =
+        message_to(topics.tier(T + 1), seal(h, encode_tier_message(message, link)));
     m.response_topic = reply_to;
     out.publish(std::move(m));
   } else {

@@ -44,7 +44,8 @@ class Worker final : public Node {
       if (m.topic != topics_.tier(cloud) || o.header.kind != message_kind::tier_message ||
           m.response_topic.empty())
         return void(++counters_.unexpected);
-      const auto below = decode_tier_message<Graph, cloud - 1>(o.payload);
+      const auto below = decode_tier_message<Graph, cloud - 1>(
+          o.payload, graph_.template logits_link<cloud - 1>());
       const auto step = graph_.template step<cloud>(below);
       if (!step.answered) return void(++counters_.unexpected);  // nothing present below
       ++counters_.answered;
@@ -143,7 +144,8 @@ class EdgeNode final : public Node {
                            .model = model_,
                            .sample = o.header.sample,
                            .attempt = o.header.attempt},
-                          encode_node_step<Graph, T>(parents_of<Graph, T>(request.below), *step)));
+                          encode_node_step<Graph, T>(parents_of<Graph, T>(request.below), *step,
+                                                     graph_.template logits_link<T>())));
       m.response_topic = reply_to;
       out.publish(std::move(m));
     }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "ddnn/aggregate/presence.hpp"
+#include "ddnn/exits/logits_link.hpp"
 #include "ddnn/graph/random_parameters.hpp"
 #include "ddnn/train/adam.hpp"
 #include "ddnn/train/loss.hpp"
@@ -37,6 +38,10 @@ struct TrainOptions {
   /// 0: off.
   double distillation_weight = 0.0;
   double distillation_temperature = 1.0;
+  /// How every tier's nodes send their logits to its exit (exits/logits_link.hpp). With int8 the
+  /// simulation rounds the nodes' logits onto the link's grid as the packed graph does (forward
+  /// only: the gradient passes through unchanged, straight-through), and parameters() stores it.
+  LogitsEncoding logits_link = LogitsEncoding::float32;
   /// Threads for the forward and backward passes. Results do not depend on it.
   std::size_t threads = 2;
 };
@@ -67,6 +72,8 @@ struct SimulatedSample {
 
 /// Throws ddnn::error for options a Trainer of a graph with `tiers` tiers cannot use.
 inline void validate(const TrainOptions& options, std::size_t tiers) {
+  if (options.logits_link != LogitsEncoding::float32 && options.logits_link != LogitsEncoding::int8)
+    ddnn::detail::fail("Trainer: logits_link is neither float32 nor int8");
   if (options.threads == 0) ddnn::detail::fail("Trainer: threads must be at least 1");
   if (!(options.device_dropout >= 0.0 && options.device_dropout < 1.0))
     ddnn::detail::fail("Trainer: device_dropout must lie in [0, 1)");

@@ -76,6 +76,14 @@ class Trainer {
   [[nodiscard]] double threshold() const noexcept {
     return thresholds_[T];
   }
+  /// How the nodes send their logits to their tier's exit, from the next pass on (starts as
+  /// options().logits_link): e.g. to measure a model trained one way over the other link.
+  void set_logits_link(LogitsEncoding link) {
+    TrainOptions o = options_;
+    o.logits_link = link;
+    validate(o, tier_count);
+    options_.logits_link = link;
+  }
 
   /// One Adam step on a batch: backpropagate(), then apply_gradients(). Throws ddnn::error
   /// (before changing anything) for mismatched sizes, a label out of range or an invalid
@@ -205,7 +213,10 @@ class Trainer {
   template <std::size_t T>
   void export_tier(TierParameters<tier<T>>& p) const {
     std::get<T>(tiers_).export_to(p);
-    if constexpr (tier<T>::has_exit) p.threshold = thresholds_[T];
+    if constexpr (tier<T>::has_exit) {
+      p.threshold = thresholds_[T];
+      p.logits_link = options_.logits_link;
+    }
   }
 
   // ---- batches ----------------------------------------------------------------------------
@@ -275,8 +286,14 @@ class Trainer {
         s.outputs[n] =
             s.sections[n].forward(aggregate_children(std::get<T - 1>(tiers_), s, n, rows_), own);
       }
-      if constexpr (Tier::has_exit)
+      if constexpr (Tier::has_exit) {
         s.node_logits[n] = s.heads[n].forward(s.outputs[n], own.with_stream(1u << 31));
+        // what the node sends (the packed graph rounds the same way); straight-through backward
+        if (options_.logits_link != LogitsEncoding::float32)
+          for (Eigen::Index r = 0; r < s.node_logits[n].rows(); ++r)
+            round_to_link(options_.logits_link,
+                          std::span(s.node_logits[n].row(r).data(), std::size_t(classes)));
+      }
     };
     if (T > 0 || run_nodes) {
       if (Tier::nodes > 1 && ctx.pool != nullptr)
