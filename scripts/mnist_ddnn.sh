@@ -41,11 +41,21 @@ cmake --build build-main --target mnist_ddnn
 build-main/examples/mnist_ddnn "$@"
 
 # The exported devices on Cortex-M (the results directory is --results', else results/; with
-# --seeds, each seed's run has its own).
-results=results
-for ((i = 0; i < ${#args[@]}; ++i)); do
-  [[ ${args[$i]} == --results ]] && ((i + 1 < ${#args[@]})) && results=${args[$((i + 1))]}
+# --seeds N, each of this run's seeds has its own: seed_<s> for s = --seed .. --seed + N - 1, not
+# what an earlier run left there).
+results=results seed=1 seeds=0
+for ((i = 0; i + 1 < ${#args[@]}; ++i)); do
+  case ${args[$i]} in
+    --results) results=${args[$((i + 1))]} ;;
+    --seed) seed=${args[$((i + 1))]} ;;
+    --seeds) seeds=${args[$((i + 1))]} ;;
+  esac
 done
-for devices in "$results"/devices "$results"/seed_*/devices; do
+dirs=("$results"/devices)
+if ((seeds > 0)); then
+  dirs=()
+  for ((s = seed; s < seed + seeds; ++s)); do dirs+=("$results/seed_$s/devices"); done
+fi
+for devices in "${dirs[@]}"; do
   [[ -d $devices ]] && scripts/mcu_devices.sh "$devices"
 done
