@@ -368,23 +368,25 @@ int main_job(const Options& o) {
                                                                     ? ddnn::LogitsEncoding::float32
                                                                     : ddnn::LogitsEncoding::int8;
   const std::string link_name(ddnn::name_of(link)), other_name(ddnn::name_of(other_link));
-  const std::vector<double> thresholds = sweep_thresholds();
+  // The grid, and the validation's T, where the logits links are compared below.
+  std::vector<double> thresholds = sweep_thresholds();
+  thresholds.push_back(validation.threshold);
+  std::sort(thresholds.begin(), thresholds.end());
+  thresholds.erase(std::unique(thresholds.begin(), thresholds.end()), thresholds.end());
   const std::vector<Measurement> swept =
       with_progress("threshold sweep", thresholds.size(),
                     [&](const ViewJob::Progress& p) { return job->sweep(link, thresholds, p); });
-  // The same weights over both logits links at a few thresholds (each a packed run of the test
-  // set; the whole sweep twice would double the sweep's time).
+  // The same weights over the other logits link at a few of them: one simulation, then a packed
+  // run of the test set per threshold (the whole sweep again would double the sweep's time).
   std::vector<double> link_thresholds{0.05, 0.1, 0.2, validation.threshold, 0.4};
   std::sort(link_thresholds.begin(), link_thresholds.end());
-  const auto both =
-      with_progress("logits links", 2 * link_thresholds.size(), [&](const ViewJob::Progress& p) {
-        auto a = job->sweep(link, link_thresholds, p);
-        auto b = job->sweep(other_link, link_thresholds,
-                            [&](std::size_t done) { p(link_thresholds.size() + done); });
-        return std::pair(std::move(a), std::move(b));
-      });
+  link_thresholds.erase(std::unique(link_thresholds.begin(), link_thresholds.end()),
+                        link_thresholds.end());
+  const std::vector<Measurement> other = with_progress(
+      other_name + " logits", link_thresholds.size(),
+      [&](const ViewJob::Progress& p) { return job->sweep(other_link, link_thresholds, p); });
   phases.lap("threshold sweep");
-  for (const auto* points : {&swept, &both.first, &both.second})
+  for (const auto* points : {&swept, &other})
     for (const Measurement& m : *points)
       if (m.disagreements != 0) {
         std::cerr << "error: packed inference and the training-time simulation disagree on "
@@ -412,7 +414,10 @@ int main_job(const Options& o) {
   json links = {
       {"thresholds", link_thresholds}, {link_name, json::array()}, {other_name, json::array()}};
   for (std::size_t i = 0; i < link_thresholds.size(); ++i) {
-    const Measurement &m = both.first[i], &n = both.second[i];
+    // every link threshold is one of the sweep's, by construction
+    const auto at = std::find(thresholds.begin(), thresholds.end(), link_thresholds[i]);
+    if (at == thresholds.end()) throw std::logic_error("a logits-link threshold is not swept");
+    const Measurement &m = swept[std::size_t(at - thresholds.begin())], &n = other[i];
     links[link_name].push_back(measurement_json(m));
     links[other_name].push_back(measurement_json(n));
     link_table.rows.push_back({fixed(link_thresholds[i], 3), pct(m.overall_accuracy),
