@@ -83,14 +83,12 @@ section_sanitize() {
   # qemu would run the instrumented binary very slowly; compile-fail and consumer tests do not
   # execute instrumented code; the libFuzzer runs (fuzz) build their own sanitized clang binary
   # and belong to the release section (the fuzz corpora still replay here, label unit); the
-  # Cortex-M programs (mcu) are cross-compiled without sanitizers and need the examples. -O1, as
-  # AddressSanitizer's documentation advises: at -O0 Eigen's training GEMMs made the MNIST
-  # exactness test alone take 10 of the section's 16 minutes.
+  # Cortex-M programs (mcu) are cross-compiled without sanitizers and need the examples.
   ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:check_initialization_order=1 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   build_and_test sanitize -LE 'qemu|consumer|compile_fail|fuzz|mcu' -- \
     -DCMAKE_BUILD_TYPE=Debug -DDDNN_BUILD_BENCHMARKS=OFF -DDDNN_BUILD_EXAMPLES=OFF \
-    "-DCMAKE_CXX_FLAGS=-O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
+    "-DCMAKE_CXX_FLAGS=-fsanitize=address,undefined -fno-sanitize-recover=all \
 -fno-omit-frame-pointer"
 }
 
