@@ -16,13 +16,14 @@
 #include <bit>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 
 #include "ddnn/core/error.hpp"
+#include "ddnn/core/finite.hpp"
+#include "ddnn/core/little_endian.hpp"
 
 DDNN_BEGIN_NAMESPACE
 
@@ -83,19 +84,26 @@ inline constexpr float int8_link_limit = 127.5f * power_of_two(121);
 
 }  // namespace detail
 
-/// Rounds `logits` in place onto the int8 link's grid (above). Throws ddnn::error for a NaN,
-/// infinite or too large logit.
-inline void round_to_int8_link(std::span<float> logits) {
+namespace detail {
+/// The int8 link's exponent for `logits`. Throws ddnn::error for a NaN, infinite or too large
+/// logit.
+[[nodiscard]] inline int int8_link_exponent_of(std::span<const float> logits) {
   float m = 0.0f;
   for (float x : logits) {
     const float a = x < 0.0f ? -x : x;
-    if (!(a < detail::int8_link_limit))  // also NaN
-      detail::fail("logit " + std::to_string(x) +
-                   " has no int8 link form (NaN, infinite or beyond " +
-                   std::to_string(detail::int8_link_limit) + ")");
+    if (!(a < int8_link_limit))  // also NaN
+      fail("logit " + std::to_string(x) + " has no int8 link form (NaN, infinite or beyond " +
+           std::to_string(int8_link_limit) + ")");
     if (a > m) m = a;
   }
-  const int e = detail::int8_link_exponent(m);
+  return int8_link_exponent(m);
+}
+}  // namespace detail
+
+/// Rounds `logits` in place onto the int8 link's grid (above). Throws ddnn::error for a NaN,
+/// infinite or too large logit.
+inline void round_to_int8_link(std::span<float> logits) {
+  const int e = detail::int8_link_exponent_of(logits);
   const float down = detail::power_of_two(-e), up = detail::power_of_two(e);
   for (float& x : logits) x = float(detail::round_half_away(x * down)) * up;
 }
@@ -109,26 +117,13 @@ inline void round_to_link(LogitsEncoding e, std::span<float> logits) {
 /// logits_link_bytes(e, size) bytes at `out`. Throws ddnn::error for a NaN or infinite value, or
 /// (int8) for values off the grid: a node that forgot round_to_link finds its own bug.
 inline void write_logits(LogitsEncoding e, std::span<const float> logits, std::uint8_t* out) {
-  for (std::size_t i = 0; i < logits.size(); ++i)
-    if (!(logits[i] - logits[i] == 0.0f))  // NaN or infinite
-      detail::fail("logits have a NaN or infinite value at index " + std::to_string(i));
+  if (const std::size_t i = detail::first_non_finite(logits); i != logits.size())
+    detail::fail("logits have a NaN or infinite value at index " + std::to_string(i));
   if (e == LogitsEncoding::float32) {
-    // On little-endian hosts the wire bytes are the memory bytes. One copy is also what keeps
-    // GCC 12's vectoriser from a false -Wstringop-overflow on the byte-by-byte loop.
-    if constexpr (std::endian::native == std::endian::little) {
-      if (!logits.empty()) std::memcpy(out, logits.data(), 4 * logits.size());
-    } else {
-      for (std::size_t i = 0; i < logits.size(); ++i) {
-        const auto bits = std::bit_cast<std::uint32_t>(logits[i]);
-        for (int b = 0; b < 4; ++b) out[4 * i + std::size_t(b)] = std::uint8_t(bits >> (8 * b));
-      }
-    }
+    detail::store_floats_le(out, logits);
     return;
   }
-  float m = 0.0f;
-  for (float x : logits) m = (x < 0.0f ? -x : x) > m ? (x < 0.0f ? -x : x) : m;
-  if (!(m < detail::int8_link_limit)) detail::fail("logits are beyond the int8 link's range");
-  const int exponent = detail::int8_link_exponent(m);
+  const int exponent = detail::int8_link_exponent_of(logits);
   const float down = detail::power_of_two(-exponent), up = detail::power_of_two(exponent);
   out[0] = std::uint8_t(std::int8_t(exponent));
   for (std::size_t i = 0; i < logits.size(); ++i) {
@@ -146,14 +141,10 @@ inline void write_logits(LogitsEncoding e, std::span<const float> logits, std::u
 inline void read_logits(LogitsEncoding e, const std::uint8_t* in, std::span<float> logits,
                         std::string_view what) {
   if (e == LogitsEncoding::float32) {
-    for (std::size_t i = 0; i < logits.size(); ++i) {
-      std::uint32_t bits = 0;
-      for (int b = 0; b < 4; ++b) bits |= std::uint32_t{in[4 * i + std::size_t(b)]} << (8 * b);
-      logits[i] = std::bit_cast<float>(bits);
-      if (!(logits[i] - logits[i] == 0.0f))
-        detail::fail(std::string(what) + " has a NaN or infinite value at index " +
-                     std::to_string(i));
-    }
+    detail::load_floats_le(in, logits);
+    if (const std::size_t i = detail::first_non_finite(logits); i != logits.size())
+      detail::fail(std::string(what) + " has a NaN or infinite value at index " +
+                   std::to_string(i));
     return;
   }
   const int exponent = std::int8_t(in[0]);

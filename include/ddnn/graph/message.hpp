@@ -27,6 +27,8 @@
 #include "ddnn/aggregate/presence.hpp"
 #include "ddnn/core/bit_tensor.hpp"
 #include "ddnn/core/error.hpp"
+#include "ddnn/core/finite.hpp"
+#include "ddnn/core/little_endian.hpp"
 #include "ddnn/core/tensor.hpp"
 #include "ddnn/exits/logits_link.hpp"
 
@@ -73,18 +75,13 @@ void unpack_dense(const std::uint8_t* in, BitTensor<S>& t) {
 }
 
 inline void put_u32(std::vector<std::uint8_t>& out, std::uint32_t v) {
-  for (int i = 0; i < 4; ++i) out.push_back(std::uint8_t(v >> (8 * i)));
-}
-inline std::uint64_t get_le(const std::uint8_t* p, int bytes) noexcept {
-  std::uint64_t v = 0;
-  for (int i = 0; i < bytes; ++i) v |= std::uint64_t{p[i]} << (8 * i);
-  return v;
+  out.resize(out.size() + 4);
+  store_le(out.data() + out.size() - 4, v, 4);
 }
 inline void get_floats(const std::uint8_t* p, std::span<float> values, const char* what) {
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    values[i] = std::bit_cast<float>(std::uint32_t(get_le(p + 4 * i, 4)));
-    if (!std::isfinite(values[i])) fail(std::string("message ") + what + " has a NaN or Inf value");
-  }
+  load_floats_le(p, values);
+  if (first_non_finite(values) != values.size())
+    fail(std::string("message ") + what + " has a NaN or Inf value");
 }
 }  // namespace detail
 
@@ -142,10 +139,7 @@ struct TierMessage {
       if constexpr (is_bit_tensor<Features>)
         detail::pack_dense(features[n], out.data() + at);
       else
-        for (std::size_t i = 0; i < Features::shape::size; ++i) {
-          const auto bits = std::bit_cast<std::uint32_t>(features[n][i]);
-          for (int b = 0; b < 4; ++b) out[at + 4 * i + b] = std::uint8_t(bits >> (8 * b));
-        }
+        detail::store_floats_le(out.data() + at, features[n].values());
     }
     return out;
   }
@@ -166,8 +160,8 @@ struct TierMessage {
     expect(p[5], Tier, "tier index");
     expect(p[6], Nodes, "node count");
     expect(p[7], is_bit_tensor<Features> ? 0 : 1, "feature kind");
-    expect(detail::get_le(p + 8, 4), Features::shape::size, "feature size");
-    expect(detail::get_le(p + 12, 2), Classes, "class count");
+    expect(detail::load_le(p + 8, 4), Features::shape::size, "feature size");
+    expect(detail::load_le(p + 12, 2), Classes, "class count");
     const LogitsEncoding sent = Classes > 0 ? encoding : LogitsEncoding::float32;
     if (p[14] != std::uint8_t(sent))
       detail::fail("message logits encoding is " + std::to_string(p[14]) + ", this tier sends " +
@@ -175,7 +169,7 @@ struct TierMessage {
     if (p[15] != 0) detail::fail("message header byte 15 is not zero");
     const std::size_t logit_bytes = logits_bytes(sent);
     TierMessage m;
-    m.present = Presence(detail::get_le(p + 16, 8));
+    m.present = Presence(detail::load_le(p + 16, 8));
     m.present.check_within(Nodes);
     const std::size_t want = header_bytes + m.present.count(Nodes) * (logit_bytes + feature_bytes);
     if (bytes.size() != want)

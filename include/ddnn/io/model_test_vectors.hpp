@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ddnn/core/little_endian.hpp"
 #include "ddnn/io/json_codec.hpp"
 #include "ddnn/io/model_topology.hpp"
 
@@ -24,8 +25,8 @@ std::vector<std::uint8_t> input_bytes(const typename Graph::inputs_type& inputs)
   for (const auto& t : inputs)
     for (V v : t.values()) {
       if constexpr (std::is_same_v<V, float>) {
-        const auto b = std::bit_cast<std::uint32_t>(v);
-        for (int i = 0; i < 4; ++i) bytes.push_back(std::uint8_t(b >> (8 * i)));
+        bytes.resize(bytes.size() + 4);
+        store_le(bytes.data() + bytes.size() - 4, std::bit_cast<std::uint32_t>(v), 4);
       } else {
         bytes.push_back(std::uint8_t(v));
       }
@@ -46,9 +47,8 @@ typename Graph::inputs_type inputs_from(const std::vector<std::uint8_t>& bytes,
   for (auto& t : inputs)
     for (V& v : t.values()) {
       if constexpr (std::is_same_v<V, float>) {
-        std::uint32_t b = 0;
-        for (int i = 0; i < 4; ++i) b |= std::uint32_t{bytes[at++]} << (8 * i);
-        v = std::bit_cast<float>(b);
+        v = std::bit_cast<float>(std::uint32_t(load_le(bytes.data() + at, 4)));
+        at += 4;
         if (!std::isfinite(v)) fail(path + ": sensor input has a NaN or Inf value");
       } else {
         v = V(bytes[at++]);

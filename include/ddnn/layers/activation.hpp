@@ -13,6 +13,7 @@
 
 #include "ddnn/core/bit_tensor.hpp"
 #include "ddnn/core/error.hpp"
+#include "ddnn/core/finite.hpp"
 #include "ddnn/layers/batchnorm_sign.hpp"
 
 DDNN_BEGIN_NAMESPACE
@@ -92,18 +93,6 @@ void signs_to_floats(const BitTensor<S>& bits, float* out) noexcept {
         std::copy_n(byte_signs[(word >> b) & 0xffu].data(), 8, out);
       for (; b < count; ++b) *out++ = (word >> b) & 1u ? 1.0f : -1.0f;
     }
-}
-
-/// Index of the first NaN or infinite value, or values.size() when all are finite.
-[[nodiscard]] inline std::size_t first_non_finite(std::span<const float> values) noexcept {
-  // An all-ones exponent is NaN or infinity; this OR-reduction vectorises, std::isfinite does not
-  std::uint32_t non_finite = 0;
-  for (const float v : values)
-    non_finite |= (std::bit_cast<std::uint32_t>(v) & 0x7f800000u) == 0x7f800000u;
-  if (non_finite == 0) return values.size();
-  std::size_t i = 0;
-  while (std::isfinite(values[i])) ++i;
-  return i;
 }
 
 /// Throws ddnn::error naming `layer` when an input value is NaN or infinite.

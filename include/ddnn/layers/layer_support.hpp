@@ -10,6 +10,7 @@
 
 #include "ddnn/core/aligned_buffer.hpp"
 #include "ddnn/core/error.hpp"
+#include "ddnn/core/finite.hpp"
 #include "ddnn/core/shape.hpp"
 #include "ddnn/core/window.hpp"
 #include "ddnn/kernels/plans.hpp"
@@ -33,8 +34,8 @@ inline void require_count(std::size_t got, std::size_t expected, const std::stri
 }
 
 inline void require_finite(std::span<const float> values, const std::string& what) {
-  for (std::size_t i = 0; i < values.size(); ++i)
-    if (!std::isfinite(values[i])) fail(what + ": value " + std::to_string(i) + " is not finite");
+  if (const std::size_t i = first_non_finite(values); i != values.size())
+    fail(what + ": value " + std::to_string(i) + " is not finite");
 }
 
 /// Instantiated (and so named in the compiler's notes) when shapes differ.

@@ -27,6 +27,7 @@
 
 #include "ddnn/core/config.hpp"
 #include "ddnn/core/error.hpp"
+#include "ddnn/core/little_endian.hpp"
 
 DDNN_BEGIN_NAMESPACE
 namespace runtime {
@@ -90,14 +91,8 @@ struct opened {
 };
 
 namespace detail {
-inline void store_le(std::uint8_t* out, std::uint64_t v, int bytes) noexcept {
-  for (int i = 0; i < bytes; ++i) out[i] = std::uint8_t(v >> (8 * i));
-}
-inline std::uint64_t load_le(const std::uint8_t* p, int bytes) noexcept {
-  std::uint64_t v = 0;
-  for (int i = 0; i < bytes; ++i) v |= std::uint64_t{p[i]} << (8 * i);
-  return v;
-}
+using ddnn::detail::load_le;
+using ddnn::detail::store_le;
 /// "0x" and 16 lower-case hex digits: model ids are hashes, so all digits are shown.
 inline std::string model_id_hex(std::uint64_t v) {
   std::string s = "0x0000000000000000";

@@ -41,6 +41,8 @@
 #include "ddnn/aggregate/presence.hpp"
 #include "ddnn/core/bit_tensor.hpp"
 #include "ddnn/core/error.hpp"
+#include "ddnn/core/finite.hpp"
+#include "ddnn/core/little_endian.hpp"
 #include "ddnn/core/tensor.hpp"
 #include "ddnn/exits/exit_branch.hpp"
 #include "ddnn/graph/message.hpp"
@@ -107,24 +109,12 @@ inline void expect_size(std::span<const std::uint8_t> payload, std::size_t want,
                        " bytes instead of " + std::to_string(want));
 }
 inline void check_finite(std::span<const float> values, const char* what) {
-  for (std::size_t i = 0; i < values.size(); ++i)
-    if (!std::isfinite(values[i]))
-      ddnn::detail::fail(std::string(what) + " payload has a NaN or infinite value at index " +
-                         std::to_string(i));
-}
-inline void store_floats(std::uint8_t* out, std::span<const float> values) noexcept {
-  // On little-endian hosts the wire bytes are the memory bytes. One copy is also what keeps
-  // GCC 12's vectoriser from a false -Wstringop-overflow on the byte-by-byte loop.
-  if constexpr (std::endian::native == std::endian::little) {
-    if (!values.empty()) std::memcpy(out, values.data(), 4 * values.size());
-  } else {
-    for (std::size_t i = 0; i < values.size(); ++i)
-      store_le(out + 4 * i, std::bit_cast<std::uint32_t>(values[i]), 4);
-  }
+  if (const std::size_t i = ddnn::detail::first_non_finite(values); i != values.size())
+    ddnn::detail::fail(std::string(what) + " payload has a NaN or infinite value at index " +
+                       std::to_string(i));
 }
 inline void load_floats(const std::uint8_t* in, std::span<float> values, const char* what) {
-  for (std::size_t i = 0; i < values.size(); ++i)
-    values[i] = std::bit_cast<float>(std::uint32_t(load_le(in + 4 * i, 4)));
+  ddnn::detail::load_floats_le(in, values);
   check_finite(values, what);
 }
 template <std::size_t Classes>
@@ -179,7 +169,7 @@ template <ShapeType S>
 [[nodiscard]] std::vector<std::uint8_t> encode_features(const Tensor<float, S>& features) {
   detail::check_finite(features.values(), "features");
   std::vector<std::uint8_t> out(link_bytes_of<Tensor<float, S>>);
-  detail::store_floats(out.data(), features.values());
+  ddnn::detail::store_floats_le(out.data(), features.values());
   return out;
 }
 
@@ -236,7 +226,7 @@ template <class Graph>
   out[4] = a.exit_tier;
   out[5] = a.degraded ? 1 : 0;
   detail::store_le(out.data() + 6, std::bit_cast<std::uint64_t>(a.measure), 8);
-  detail::store_floats(out.data() + 14, a.logits);
+  ddnn::detail::store_floats_le(out.data() + 14, a.logits);
   detail::store_le(out.data() + 14 + 4 * Graph::classes, a.logits_present, 8);
   detail::store_le(out.data() + 22 + 4 * Graph::classes, a.features_present, 8);
   return out;
@@ -255,8 +245,7 @@ template <class Graph>
   a.exit_tier = p[4];
   a.degraded = (p[5] & 1) != 0;
   a.measure = std::bit_cast<double>(detail::load_le(p + 6, 8));
-  for (std::size_t c = 0; c < Graph::classes; ++c)
-    a.logits[c] = std::bit_cast<float>(std::uint32_t(detail::load_le(p + 14 + 4 * c, 4)));
+  ddnn::detail::load_floats_le(p + 14, a.logits);
   a.logits_present = detail::load_le(p + 14 + 4 * Graph::classes, 8);
   a.features_present = detail::load_le(p + 22 + 4 * Graph::classes, 8);
   detail::check_answer(a, Graph::tier_count);

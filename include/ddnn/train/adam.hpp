@@ -14,22 +14,13 @@
 #include <vector>
 
 #include "ddnn/core/error.hpp"
+#include "ddnn/core/finite.hpp"
 #include "ddnn/layers/activation.hpp"
 #include "ddnn/train/parallel.hpp"
 
 DDNN_BEGIN_NAMESPACE
 
 namespace detail {
-
-/// True when no value is infinite or NaN. Branch-free over the exponent bits, so the compiler
-/// can vectorise it (an early-exit std::isfinite loop is scalar): it runs over every parameter
-/// and gradient on every step.
-[[nodiscard]] inline bool all_finite(std::span<const float> values) noexcept {
-  std::uint32_t non_finite = 0;
-  for (float x : values)
-    non_finite |= std::uint32_t((std::bit_cast<std::uint32_t>(x) & 0x7f800000u) == 0x7f800000u);
-  return non_finite == 0;
-}
 
 /// One step's constants of the update, in float.
 struct AdamStep {
