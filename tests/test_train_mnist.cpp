@@ -104,7 +104,7 @@ void check_whole_test_set(const Mnist& mnist) {
 
 TEST_CASE("train/mnist: packed inference reproduces the simulation on the whole test set") {
   // 3,000 training samples (one pass) keep the test short; the test set is all 10,000 (1,000
-  // and 1,000 in unoptimised builds).
+  // training and 300 test samples in unoptimised builds).
   const Mnist mnist = load_mnist(DDNN_MNIST_DIR, train_samples);
   REQUIRE(mnist.test.count == 10000);
   MESSAGE("comparing on " << test_samples << " test samples");
