@@ -3,7 +3,7 @@
 # data/mnist) split over six devices, and reproduces the DDNN paper's experiments. Installs what
 # is missing on Debian 12 first (apt-get; sudo when not root), builds in build-main/ (Release),
 # then runs examples/mnist_ddnn with the arguments given, e.g.:
-#   scripts/mnist_ddnn.sh                    # default run (tiles view), 5-8 minutes on 2 cores
+#   scripts/mnist_ddnn.sh                    # default run (tiles view), 2-6 minutes on 2 cores
 #   scripts/mnist_ddnn.sh --quick            # a small run, seconds
 #   scripts/mnist_ddnn.sh --view views       # each device sees the whole digit through its camera
 #   scripts/mnist_ddnn.sh --cloud binary     # a binary cloud section (float by default)
