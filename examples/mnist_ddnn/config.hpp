@@ -51,17 +51,17 @@ struct Config {
   /// float32 (one thread each, Intel Xeon): cloud 98.23 / 97.71 / 97.91% against 98.48 / 98.10 /
   /// 98.58%, so it is not used.
   ddnn::LogitsEncoding logits_link = ddnn::LogitsEncoding::int8;
-  /// Loss weights: each device's own exit, then the local exit and the cloud. The local exit
-  /// weighted up and the single tiles far down: a device's head then learns mainly as one voice
-  /// of the aggregate. With the Max local exit (55k x 20 epochs, test accuracy at 50% local
-  /// exits, local exit on all samples): node weight 1: 97.75% (87.5%); 0.2: 98.19% (89.4%);
-  /// 0.05: 98.32% and 98.33% over two seeds (90.7%, 90.2%); 0.02: 98.14% (88.8%). With Avg, 6
-  /// epochs, batch 128, one seed each: 0.2 / 0.05 / 0.01 gave the cloud 98.26 / 98.11 / 98.55%
-  /// and the local exit 95.75 / 95.89 / 96.60%. The cloud weighted up (seeds 1-3, rate 1e-2,
-  /// AMD EPYC Zen 5; local exit, cloud): 2, 1 gave the cloud 98.43 / 98.46 / 98.43%, the worst
-  /// single missing device 95.38% and overall 98.36% on average; 1, 2 gave 98.82 / 98.43 /
-  /// 98.59%, 95.57% and 98.56%; 1, 3 gave 98.57 / 98.67 / 98.75%, 95.82% and 98.49% (89.3% local
-  /// exits against 83.6% and 81.6%; local classifier 96.82% against 96.74% and 96.57%).
+  /// Loss weights: each device's own exit, then the local exit and the cloud. The single tiles
+  /// weighted far down: a device's head then learns mainly as one voice of the aggregate. With the
+  /// Max local exit (55k x 20 epochs, test accuracy at 50% local exits, local exit on all samples):
+  /// node weight 1: 97.75% (87.5%); 0.2: 98.19% (89.4%); 0.05: 98.32% and 98.33% over two seeds
+  /// (90.7%, 90.2%); 0.02: 98.14% (88.8%). With Avg, 6 epochs, batch 128, one seed each: 0.2 / 0.05
+  /// / 0.01 gave the cloud 98.26 / 98.11 / 98.55% and the local exit 95.75 / 95.89 / 96.60%. The
+  /// cloud weighted up (seeds 1-3, rate 1e-2, AMD EPYC Zen 5; local exit, cloud): 2, 1 gave the
+  /// cloud 98.43 / 98.46 / 98.43%, the worst single missing device 95.38% and overall 98.36% on
+  /// average; 1, 2 gave 98.82 / 98.43 / 98.59%, 95.57% and 98.56%; 1, 3 gave 98.57 / 98.67
+  /// / 98.75%, 95.82% and 98.49% (89.3% local exits against 83.6% and 81.6%; local
+  /// classifier 96.82% against 96.74% and 96.57%).
   double node_exit_weight = 0.01;
   std::vector<double> exit_weights = {1.0, 3.0};
   /// The cloud teaching the device and local exits (TrainOptions::distillation_weight) is off:
