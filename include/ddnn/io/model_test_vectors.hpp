@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ddnn/core/finite.hpp"
 #include "ddnn/core/little_endian.hpp"
 #include "ddnn/io/json_codec.hpp"
 #include "ddnn/io/model_topology.hpp"
@@ -22,15 +23,15 @@ template <class Graph>
 std::vector<std::uint8_t> input_bytes(const typename Graph::inputs_type& inputs) {
   using V = typename Graph::sensor::value_type;
   std::vector<std::uint8_t> bytes;
-  for (const auto& t : inputs)
-    for (V v : t.values()) {
-      if constexpr (std::is_same_v<V, float>) {
-        bytes.resize(bytes.size() + 4);
-        store_le(bytes.data() + bytes.size() - 4, std::bit_cast<std::uint32_t>(v), 4);
-      } else {
-        bytes.push_back(std::uint8_t(v));
-      }
+  for (const auto& t : inputs) {
+    if constexpr (std::is_same_v<V, float>) {
+      const std::size_t at = bytes.size();
+      bytes.resize(at + 4 * t.values().size());
+      store_floats_le(bytes.data() + at, t.values());
+    } else {
+      for (V v : t.values()) bytes.push_back(std::uint8_t(v));
     }
+  }
   return bytes;
 }
 
@@ -44,16 +45,16 @@ typename Graph::inputs_type inputs_from(const std::vector<std::uint8_t>& bytes,
          " bytes of sensor input, got " + std::to_string(bytes.size()));
   typename Graph::inputs_type inputs;
   std::size_t at = 0;
-  for (auto& t : inputs)
-    for (V& v : t.values()) {
-      if constexpr (std::is_same_v<V, float>) {
-        v = std::bit_cast<float>(std::uint32_t(load_le(bytes.data() + at, 4)));
-        at += 4;
-        if (!std::isfinite(v)) fail(path + ": sensor input has a NaN or Inf value");
-      } else {
-        v = V(bytes[at++]);
-      }
+  for (auto& t : inputs) {
+    if constexpr (std::is_same_v<V, float>) {
+      load_floats_le(bytes.data() + at, t.values());
+      at += 4 * t.values().size();
+      if (first_non_finite(t.values()) != t.values().size())
+        fail(path + ": sensor input has a NaN or Inf value");
+    } else {
+      for (V& v : t.values()) v = V(bytes[at++]);
     }
+  }
   return inputs;
 }
 /// One test vector per (inputs, presence) pair: the graph's own answer to it.
