@@ -3,7 +3,8 @@
 // inference bit for bit for binary and float graphs under random presence masks, determinism
 // (seed; 1 thread == 2 threads), dropout of float Dense inputs (its gradients, exactness and
 // determinism), distillation from the cloud (its gradients, none into the cloud), training that
-// learns, and every misuse as ddnn::error.
+// learns, absent nodes that shape nothing (their inputs, their BatchNorm statistics), and every
+// misuse as ddnn::error.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -382,6 +383,43 @@ TEST_CASE("trainer: deterministic for a seed, and the same on 1 and 2 threads") 
   const auto taught = run(1, 1, 0.5);
   CHECK(taught == run(1, 2, 0.5));
   CHECK(taught != one);
+}
+
+TEST_CASE("trainer: an absent node's inputs shape nothing, not even its BatchNorm statistics") {
+  // Two trainers see the same batches except for the inputs of devices that are absent (by the
+  // masks or by device dropout): what they learn and how they then answer must be identical.
+  enum class Scramble { none, absent, present };
+  auto run = [](Scramble scramble) {
+    TrainOptions o;
+    o.seed = 9;
+    o.device_dropout = 0.3;
+    Trainer<BinaryWithEdge> t(o);
+    for (std::uint64_t s = 0; s < 3; ++s) {
+      auto b = random_batch<BinaryWithEdge>(24, 70 + s, 2, true);
+      // device 0 is absent from every sample of the first batch: it must not learn from it
+      if (s == 0)
+        for (auto& p : b.presence) p.set(0, false);
+      ddnn::detail::random_stream r(100 + s);
+      for (std::size_t i = 0; i < b.inputs.size(); ++i)
+        for (std::size_t d = 0; d < BinaryWithEdge::devices; ++d)
+          if ((scramble == Scramble::absent && !b.presence[i][d]) ||
+              (scramble == Scramble::present && b.presence[i][d] && i == 2))
+            for (auto& v : b.inputs[i][d].values()) v = std::uint8_t(r.next() % 256);
+      (void)t.step(b.inputs, b.labels, b.presence);
+    }
+    const auto test = random_batch<BinaryWithEdge>(64, 80, 3);
+    std::vector<float> logits;
+    for (const auto& s : t.simulate(test.inputs, test.presence))
+      for (const auto& tier : s.tiers)
+        logits.insert(logits.end(), tier.logits.begin(), tier.logits.end());
+    return std::pair(all_values(t), logits);
+  };
+  const auto plain = run(Scramble::none);
+  const auto absent = run(Scramble::absent);
+  CHECK(plain.first == absent.first);
+  CHECK(plain.second == absent.second);
+  // the comparison is sensitive: a present device's inputs in one sample change what is learned
+  CHECK(plain.first != run(Scramble::present).first);
 }
 
 TEST_CASE("trainer: dropout on float Dense inputs is deterministic, thread-free and not a no-op") {

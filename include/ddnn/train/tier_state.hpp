@@ -36,6 +36,7 @@ struct TierState {
   std::optional<combine_type> combine;
   // one batch
   std::vector<Presence> present;  ///< per sample: which nodes of this tier are present
+  std::vector<std::vector<Eigen::Index>> present_rows;  ///< training: per node, where present
   std::vector<Matrix> outputs, node_logits, grad_outputs, grad_node_logits;
   Matrix combined, grad_combined;
   std::vector<std::vector<std::uint8_t>> feature_winner;  ///< per node: what backward needs

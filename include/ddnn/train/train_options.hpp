@@ -26,7 +26,8 @@ struct TrainOptions {
   /// Weight of each tier's (combined) exit, by tier index; the cloud's is the last. Empty: 1.
   std::vector<double> exit_weights{};
   /// Probability that a present device is made absent for a training sample (at least one
-  /// present device is always kept). Absent devices are filled exactly as inference fills them.
+  /// present device is always kept). Absent devices are filled exactly as inference fills them
+  /// and compute nothing: a node's section runs on the samples it is present for only.
   double device_dropout = 0.0;
   /// Probability that an input value of a float Dense layer (an upper tier's hidden layer or
   /// classifier) is dropped for a training sample: inverted dropout, kept values scaled by

@@ -274,20 +274,44 @@ class Trainer {
         for (std::size_t n = 0; n < Tier::nodes; ++n)
           s.present[r].set(n, !below.present[r].slice(n * k, k).none());
     }
+    if (ctx.train) {
+      s.present_rows.assign(Tier::nodes, {});
+      for (std::size_t r = 0; r < rows_; ++r)
+        for (std::size_t n = 0; n < Tier::nodes; ++n)
+          if (s.present[r][n]) s.present_rows[n].push_back(Eigen::Index(r));
+    }
     // Nodes in parallel when there are several (each then runs its chunks serially).
     RunContext node_ctx = ctx;
     if (Tier::nodes > 1) node_ctx.pool = nullptr;
     auto run_node = [&](std::size_t n) {
       // each node's and head's dropout masks from a stream of their own (tier, node, part)
       const RunContext own = node_ctx.with_stream(std::uint64_t(T) << 32 | std::uint64_t(n) << 1);
-      if constexpr (T == 0) {
-        s.outputs[n] = s.sections[n].forward(device_inputs_[n], own);
-      } else {
-        s.outputs[n] =
-            s.sections[n].forward(aggregate_children(std::get<T - 1>(tiers_), s, n, rows_), own);
-      }
+      const RunContext head_ctx = own.with_stream(1u << 31);
+      auto run = [&](const Matrix& in) {
+        if (!ctx.train || s.present_rows[n].size() == rows_) {
+          s.outputs[n] = s.sections[n].forward(in, own);
+          if constexpr (Tier::has_exit)
+            s.node_logits[n] = s.heads[n].forward(s.outputs[n], head_ctx);
+          return;
+        }
+        // Training runs a node on the samples it is present for only: an absent node computes
+        // nothing, so its inputs must not shape its BatchNorm statistics, and skipping them
+        // saves the work. The other rows stay 0; the aggregators and losses never read them.
+        const std::vector<Eigen::Index>& kept = s.present_rows[n];
+        s.outputs[n] = Matrix::Zero(Eigen::Index(rows_), Eigen::Index(Tier::output_shape::size));
+        if constexpr (Tier::has_exit)
+          s.node_logits[n] = Matrix::Zero(Eigen::Index(rows_), Eigen::Index(classes));
+        if (kept.empty()) return;
+        const Matrix out = s.sections[n].forward(gather_rows(in, kept), own);
+        scatter_rows(out, kept, s.outputs[n]);
+        if constexpr (Tier::has_exit)
+          scatter_rows(s.heads[n].forward(out, head_ctx), kept, s.node_logits[n]);
+      };
+      if constexpr (T == 0)
+        run(device_inputs_[n]);
+      else
+        run(aggregate_children(std::get<T - 1>(tiers_), s, n, rows_));
       if constexpr (Tier::has_exit) {
-        s.node_logits[n] = s.heads[n].forward(s.outputs[n], own.with_stream(1u << 31));
         // what the node sends (the packed graph rounds the same way); straight-through backward
         if (options_.logits_link != LogitsEncoding::float32)
           for (Eigen::Index r = 0; r < s.node_logits[n].rows(); ++r)
@@ -372,10 +396,24 @@ class Trainer {
       split_exit_gradient<classes>(s, rows_, node_ctx);
     }
     auto run_node = [&](std::size_t n) {
+      const std::vector<Eigen::Index>& kept = s.present_rows[n];
+      if (kept.size() == rows_) {
+        if constexpr (Tier::has_exit && !Tier::is_cloud)
+          s.grad_outputs[n] += s.heads[n].backward(s.grad_node_logits[n], true, node_ctx);
+        Matrix d_in = s.sections[n].backward(s.grad_outputs[n], T > 0, node_ctx);
+        if constexpr (T > 0) distribute_to_children(std::get<T - 1>(tiers_), s, n, d_in, rows_);
+        return;
+      }
+      if (kept.empty()) return;  // it ran on no sample (its children were absent too)
+      Matrix d_out = gather_rows(s.grad_outputs[n], kept);
       if constexpr (Tier::has_exit && !Tier::is_cloud)
-        s.grad_outputs[n] += s.heads[n].backward(s.grad_node_logits[n], true, node_ctx);
-      Matrix d_in = s.sections[n].backward(s.grad_outputs[n], T > 0, node_ctx);
-      if constexpr (T > 0) distribute_to_children(std::get<T - 1>(tiers_), s, n, d_in, rows_);
+        d_out += s.heads[n].backward(gather_rows(s.grad_node_logits[n], kept), true, node_ctx);
+      const Matrix d_kept = s.sections[n].backward(d_out, T > 0, node_ctx);
+      if constexpr (T > 0) {
+        Matrix d_in = Matrix::Zero(Eigen::Index(rows_), d_kept.cols());
+        scatter_rows(d_kept, kept, d_in);
+        distribute_to_children(std::get<T - 1>(tiers_), s, n, d_in, rows_);
+      }
     };
     if constexpr (!Tier::is_cloud) {  // outputs' gradients start from what the tier above sent
       for (std::size_t n = 0; n < Tier::nodes; ++n)
@@ -388,6 +426,17 @@ class Trainer {
       for (std::size_t n = 0; n < Tier::nodes; ++n) run_node(n);
     for (Matrix& g : s.grad_outputs) g.resize(0, 0);
     if constexpr (T > 0) backward_from<T - 1>(ctx);
+  }
+
+  // ---- rows of a batch ---------------------------------------------------------------------
+
+  [[nodiscard]] static Matrix gather_rows(const Matrix& m, const std::vector<Eigen::Index>& rows) {
+    Matrix out(Eigen::Index(rows.size()), m.cols());
+    for (std::size_t i = 0; i < rows.size(); ++i) out.row(Eigen::Index(i)) = m.row(rows[i]);
+    return out;
+  }
+  static void scatter_rows(const Matrix& m, const std::vector<Eigen::Index>& rows, Matrix& out) {
+    for (std::size_t i = 0; i < rows.size(); ++i) out.row(rows[i]) = m.row(Eigen::Index(i));
   }
 
   // ---- decisions --------------------------------------------------------------------------
