@@ -46,7 +46,10 @@ template <std::size_t F, std::size_t Out>
 using BinaryCloudNetwork =
     DeviceThen<F, Out, BinaryDense<512>, BinaryDense<512>, BinaryDense<classes, Output::logits>>;
 /// Float cloud: a float hidden layer (BatchNorm + ReLU) and a float classifier. 512 hidden units
-/// measured 98.6% on all test samples against 98.5% for 256.
+/// measured 98.6% on all test samples against 98.5% for 256. A float conv over the concatenated
+/// maps first (Conv<48, 3, 1, 1>, then Dense<256>; seeds 1-3, 6 epochs, float dropout 0.1,
+/// AMD EPYC Zen 5) gave the cloud 98.80% on average, the same as this one (98.79%), for
+/// 8% more training time; 1024 hidden units gave 98.25% (two seeds, no float dropout).
 template <std::size_t F, std::size_t Out>
 using FloatCloudNetwork = DeviceThen<F, Out, Dense<512>, Dense<classes, Activation::none>>;
 
