@@ -3,8 +3,8 @@
 // inference bit for bit for binary and float graphs under random presence masks, determinism
 // (seed; 1 thread == 2 threads), dropout of float Dense inputs (its gradients, exactness and
 // determinism), distillation from the cloud (its gradients, none into the cloud), training that
-// learns, absent nodes that shape nothing (their inputs, their BatchNorm statistics), and every
-// misuse as ddnn::error.
+// learns, absent nodes that shape nothing (their inputs, their BatchNorm statistics), the same
+// bits whatever L1 size Eigen reads from the CPU, and every misuse as ddnn::error.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -420,6 +420,24 @@ TEST_CASE("trainer: an absent node's inputs shape nothing, not even its BatchNor
   CHECK(plain.second == absent.second);
   // the comparison is sensitive: a present device's inputs in one sample change what is learned
   CHECK(plain.first != run(Scramble::present).first);
+}
+
+TEST_CASE("trainer: the same bits whatever L1 cache size Eigen reads from the CPU") {
+  // Eigen cuts a product's depth into blocks sized from the L1 size; FloatCloud's cloud conv has
+  // patches of 216 values, cut at 8 KiB and whole at 256 KiB. The trainer plans with a fixed size.
+  const std::ptrdiff_t l1 = Eigen::l1CacheSize(), l2 = Eigen::l2CacheSize(),
+                       l3 = Eigen::l3CacheSize();
+  auto run = [&](std::ptrdiff_t host_l1) {
+    Eigen::setCpuCacheSizes(host_l1, l2, l3);
+    TrainOptions o;
+    o.device_dropout = 0.2;
+    auto values = values_after_three_steps<FloatCloud>(o, 90);
+    CHECK(Eigen::l1CacheSize() == train::eigen_planning_l1);
+    return values;
+  };
+  const auto small = run(8 * 1024);
+  CHECK(small == run(256 * 1024));
+  Eigen::setCpuCacheSizes(l1, l2, l3);
 }
 
 TEST_CASE("trainer: dropout on float Dense inputs is deterministic, thread-free and not a no-op") {

@@ -20,6 +20,7 @@
 #include "ddnn/exits/confidence.hpp"
 #include "ddnn/graph/ddnn.hpp"
 #include "ddnn/train/adam.hpp"
+#include "ddnn/train/eigen_blocking.hpp"
 #include "ddnn/train/loss.hpp"
 #include "ddnn/train/parallel.hpp"
 #include "ddnn/train/tier_state.hpp"
@@ -44,9 +45,11 @@ class Trainer {
   template <std::size_t T>
   using tier = typename Graph::template tier<T>;
 
-  /// Initial weights from options.seed. Throws ddnn::error for invalid options.
+  /// Initial weights from options.seed. Throws ddnn::error for invalid options. Pins the L1
+  /// size Eigen plans with (pin_eigen_blocking), so a seed trains to the same bits on every
+  /// machine of the build's SIMD.
   explicit Trainer(TrainOptions options = {})
-      : options_(std::move(options)),
+      : options_((pin_eigen_blocking(), std::move(options))),
         pool_(options_.threads == 0 ? 1 : options_.threads),
         tiers_(make_tiers(std::make_index_sequence<tier_count>{})),
         adam_(specs(), options_.adam) {
