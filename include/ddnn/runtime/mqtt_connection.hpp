@@ -162,7 +162,7 @@ inline void MqttTransport::network_loop() noexcept {
   std::uint64_t failures = 0, generation = 0;
   while (!closing_) {
     const int rc = mosquitto_loop(mosq_, 100, 1);
-    if (closing_) return;
+    if (closing_) break;
     {
       const std::lock_guard lock(mutex_);
       if (closed_) return;
@@ -183,9 +183,17 @@ inline void MqttTransport::network_loop() noexcept {
     const auto until = steady::now() + delay;
     while (!closing_ && steady::now() < until)
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    if (closing_) return;
+    if (closing_) break;
     mosquitto_reconnect(mosq_);  // a failure shows in the next mosquitto_loop()
   }
+  // Closing: shutdown() has asked for a clean DISCONNECT. Asked while this thread was inside one
+  // of libmosquitto's callbacks, libmosquitto only queues the packet for this loop to write;
+  // leaving now would close the socket without it, and the broker would publish the Will of a
+  // node that left cleanly (seen in about 1 of 30 runs under AddressSanitizer). Write what is
+  // queued, for a second at most: a broker that is gone takes the Will as it should.
+  const auto deadline = steady::now() + std::chrono::seconds(1);
+  while (mosquitto_want_write(mosq_) && steady::now() < deadline)
+    if (mosquitto_loop(mosq_, 10, 1) != MOSQ_ERR_SUCCESS) break;
 }
 
 inline void MqttTransport::listen_to_log(bool on) noexcept {
