@@ -49,8 +49,7 @@ typename Graph::inputs_type inputs_from(const std::vector<std::uint8_t>& bytes,
     if constexpr (std::is_same_v<V, float>) {
       load_floats_le(bytes.data() + at, t.values());
       at += 4 * t.values().size();
-      if (first_non_finite(t.values()) != t.values().size())
-        fail(path + ": sensor input has a NaN or Inf value");
+      if (!all_finite(t.values())) fail(path + ": sensor input has a NaN or Inf value");
     } else {
       for (V& v : t.values()) v = V(bytes[at++]);
     }

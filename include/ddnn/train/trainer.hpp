@@ -290,25 +290,20 @@ class Trainer {
       // each node's and head's dropout masks from a stream of their own (tier, node, part)
       const RunContext own = node_ctx.with_stream(std::uint64_t(T) << 32 | std::uint64_t(n) << 1);
       const RunContext head_ctx = own.with_stream(1u << 31);
+      auto forward_node = [&](const Matrix& x) {
+        s.outputs[n] = s.sections[n].forward(x, own);
+        if constexpr (Tier::has_exit) s.node_logits[n] = s.heads[n].forward(s.outputs[n], head_ctx);
+      };
       auto run = [&](const Matrix& in) {
-        if (!ctx.train || s.present_rows[n].size() == rows_) {
-          s.outputs[n] = s.sections[n].forward(in, own);
-          if constexpr (Tier::has_exit)
-            s.node_logits[n] = s.heads[n].forward(s.outputs[n], head_ctx);
-          return;
-        }
+        const std::vector<Eigen::Index>& kept = s.present_rows[n];
+        if (!ctx.train || kept.size() == rows_) return forward_node(in);
         // Training runs a node on the samples it is present for only: an absent node computes
         // nothing, so its inputs must not shape its BatchNorm statistics, and skipping them
-        // saves the work. The other rows stay 0; the aggregators and losses never read them.
-        const std::vector<Eigen::Index>& kept = s.present_rows[n];
-        s.outputs[n] = Matrix::Zero(Eigen::Index(rows_), Eigen::Index(Tier::output_shape::size));
+        // saves the work. The other rows are 0; the aggregators and losses never read them.
+        if (!kept.empty()) forward_node(gather_rows(in, kept));
+        s.outputs[n] = spread_rows(s.outputs[n], kept, rows_, Tier::output_shape::size);
         if constexpr (Tier::has_exit)
-          s.node_logits[n] = Matrix::Zero(Eigen::Index(rows_), Eigen::Index(classes));
-        if (kept.empty()) return;
-        const Matrix out = s.sections[n].forward(gather_rows(in, kept), own);
-        scatter_rows(out, kept, s.outputs[n]);
-        if constexpr (Tier::has_exit)
-          scatter_rows(s.heads[n].forward(out, head_ctx), kept, s.node_logits[n]);
+          s.node_logits[n] = spread_rows(s.node_logits[n], kept, rows_, classes);
       };
       if constexpr (T == 0)
         run(device_inputs_[n]);
@@ -400,21 +395,15 @@ class Trainer {
     }
     auto run_node = [&](std::size_t n) {
       const std::vector<Eigen::Index>& kept = s.present_rows[n];
-      if (kept.size() == rows_) {
-        if constexpr (Tier::has_exit && !Tier::is_cloud)
-          s.grad_outputs[n] += s.heads[n].backward(s.grad_node_logits[n], true, node_ctx);
-        Matrix d_in = s.sections[n].backward(s.grad_outputs[n], T > 0, node_ctx);
-        if constexpr (T > 0) distribute_to_children(std::get<T - 1>(tiers_), s, n, d_in, rows_);
-        return;
-      }
       if (kept.empty()) return;  // it ran on no sample (its children were absent too)
-      Matrix d_out = gather_rows(s.grad_outputs[n], kept);
+      const bool all = kept.size() == rows_;
+      Matrix d_out = all ? std::move(s.grad_outputs[n]) : gather_rows(s.grad_outputs[n], kept);
       if constexpr (Tier::has_exit && !Tier::is_cloud)
-        d_out += s.heads[n].backward(gather_rows(s.grad_node_logits[n], kept), true, node_ctx);
-      const Matrix d_kept = s.sections[n].backward(d_out, T > 0, node_ctx);
+        d_out += s.heads[n].backward(
+            all ? s.grad_node_logits[n] : gather_rows(s.grad_node_logits[n], kept), true, node_ctx);
+      Matrix d_in = s.sections[n].backward(d_out, T > 0, node_ctx);
       if constexpr (T > 0) {
-        Matrix d_in = Matrix::Zero(Eigen::Index(rows_), d_kept.cols());
-        scatter_rows(d_kept, kept, d_in);
+        if (!all) d_in = spread_rows(d_in, kept, rows_, std::size_t(d_in.cols()));
         distribute_to_children(std::get<T - 1>(tiers_), s, n, d_in, rows_);
       }
     };
@@ -438,8 +427,12 @@ class Trainer {
     for (std::size_t i = 0; i < rows.size(); ++i) out.row(Eigen::Index(i)) = m.row(rows[i]);
     return out;
   }
-  static void scatter_rows(const Matrix& m, const std::vector<Eigen::Index>& rows, Matrix& out) {
+  /// A `total`-row matrix of `cols` columns: row rows[i] is m's row i, the others 0.
+  [[nodiscard]] static Matrix spread_rows(const Matrix& m, const std::vector<Eigen::Index>& rows,
+                                          std::size_t total, std::size_t cols) {
+    Matrix out = Matrix::Zero(Eigen::Index(total), Eigen::Index(cols));
     for (std::size_t i = 0; i < rows.size(); ++i) out.row(rows[i]) = m.row(Eigen::Index(i));
+    return out;
   }
 
   // ---- decisions --------------------------------------------------------------------------
