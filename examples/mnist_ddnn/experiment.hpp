@@ -125,9 +125,13 @@ Trained<Graph> train_model(const Samples<typename Graph::inputs_type>& data, con
         const std::size_t i = order[b * batch + j];
         inputs[j] = data.inputs[i];
         if constexpr (tiles)
-          if (config.shift != 0)
-            shift_tiles(inputs[j], int(shifts.next() % span) - int(config.shift),
-                        int(shifts.next() % span) - int(config.shift));
+          if (config.shift != 0) {
+            // Two statements, so that the draws' order does not depend on the compiler (as the
+            // arguments of one call it did; dy first is the order GCC chose then).
+            const int dy = int(shifts.next() % span) - int(config.shift);
+            const int dx = int(shifts.next() % span) - int(config.shift);
+            shift_tiles(inputs[j], dx, dy);
+          }
         labels[j] = data.labels[i];
         presence[j] = data.presence[i];
       }
