@@ -197,18 +197,15 @@ Staged choose_threshold(const std::vector<Simulation>& sim, std::span<const std:
   return best;
 }
 
-/// Packed inference (`graph` at its threshold, on `threads` threads) on `data` with `presence`,
-/// against `sim`, the trainer's simulation of the same samples (its exit logits do not depend on
-/// the threshold, so one simulation serves a whole sweep): its decisions at the graph's
-/// threshold must agree with packed inference sample by sample.
-template <class Graph, class Simulation>
-Measurement measure(const Graph& graph, const Samples<typename Graph::inputs_type>& data,
-                    const std::vector<Presence>& presence, const std::vector<Simulation>& sim,
-                    std::size_t threads) {
-  static_assert(Graph::tier_count == 2, "measure: a device tier with an exit, then the cloud");
+/// Tallies one condition of the test set at local-exit `threshold`: `answer(i)` is packed
+/// inference's answer for sample i at that threshold, `sim` the trainer's simulation of the same
+/// samples (its exit logits do not depend on the threshold). Packed inference's decision and
+/// answer must agree with the simulation's at `threshold`, sample by sample (`disagreements`).
+template <class Graph, class Simulation, class Answer>
+Measurement tally(const Samples<typename Graph::inputs_type>& data,
+                  const std::vector<Simulation>& sim, double threshold, Answer&& answer) {
+  static_assert(Graph::tier_count == 2, "tally: a device tier with an exit, then the cloud");
   using Criterion = typename Graph::template tier<0>::exit::criterion;
-  const double threshold = graph.template threshold<0>();
-  const auto results = graph.infer_batch(data.inputs, presence, threads);
   Measurement m;
   m.threshold = threshold;
   m.samples = data.size();
@@ -216,8 +213,8 @@ Measurement measure(const Graph& graph, const Samples<typename Graph::inputs_typ
               cloud_exits = 0, cloud_ok = 0;
   double bytes = 0.0, raw = 0.0;
   constexpr std::size_t cloud = Graph::tier_count - 1;
-  for (std::size_t i = 0; i < results.size(); ++i) {
-    const auto& r = results[i];
+  for (std::size_t i = 0; i < data.size(); ++i) {
+    const auto& r = answer(i);
     const std::uint8_t label = data.labels[i];
     local_all += sim[i].tiers[0].answered && sim[i].tiers[0].predicted == label;
     cloud_all += sim[i].tiers[cloud].answered && sim[i].tiers[cloud].predicted == label;
@@ -251,6 +248,50 @@ Measurement measure(const Graph& graph, const Samples<typename Graph::inputs_typ
   m.bytes_per_device = bytes / (n * double(Graph::devices));
   m.raw_bytes_per_device = raw / (n * double(Graph::devices));
   return m;
+}
+
+/// Packed inference (`graph` at its threshold, on `threads` threads) on `data` with `presence`,
+/// tallied against `sim`, the trainer's simulation of the same samples.
+template <class Graph, class Simulation>
+Measurement measure(const Graph& graph, const Samples<typename Graph::inputs_type>& data,
+                    const std::vector<Presence>& presence, const std::vector<Simulation>& sim,
+                    std::size_t threads) {
+  const auto results = graph.infer_batch(data.inputs, presence, threads);
+  return tally<Graph>(
+      data, sim,
+      graph.template threshold<0>(), [&](std::size_t i) -> const auto& { return results[i]; });
+}
+
+/// The test set at every threshold of `thresholds` (each in [0, 1]) from two packed runs: at 0,
+/// where no sample exits locally (each is the cloud's answer, with the features sent), and at 1,
+/// where every sample the local exit can answer does. A sample's answer at threshold t is the
+/// answer of the run whose local decision equals the simulation's at t; a staged answer depends
+/// on the threshold through that decision only, so this is what a packed run at t answers. Each
+/// answer is still checked against the simulation at t. `graph` is left at threshold 1.
+template <class Graph, class Simulation>
+std::vector<Measurement> measure_thresholds(Graph& graph,
+                                            const Samples<typename Graph::inputs_type>& data,
+                                            const std::vector<Simulation>& sim,
+                                            const std::vector<double>& thresholds,
+                                            std::size_t threads) {
+  using Criterion = typename Graph::template tier<0>::exit::criterion;
+  constexpr std::array<double, 2> ends{0.0, 1.0};
+  std::array<decltype(graph.infer_batch(data.inputs, data.presence, threads)), 2> runs;
+  for (std::size_t e = 0; e < ends.size(); ++e) {
+    graph.template set_threshold<0>(ends[e]);
+    runs[e] = graph.infer_batch(data.inputs, data.presence, threads);
+  }
+  std::vector<Measurement> out;
+  for (const double t : thresholds)
+    out.push_back(tally<Graph>(
+        data, sim, t, [&](std::size_t i) -> const auto& {
+          // the run that decided as a run at t would (the other end when neither did: counted as a
+          // disagreement by tally)
+          const double m = sim[i].tiers[0].measure;
+          const bool exits = Criterion::exits(m, t);
+          return runs[Criterion::exits(m, ends[0]) == exits ? 0 : 1][i];
+        }));
+  return out;
 }
 
 /// Bytes one device stores for its packed model, as each layer kind accounts it (1 bit per

@@ -377,8 +377,8 @@ int main_job(const Options& o) {
   const std::vector<Measurement> swept =
       with_progress("threshold sweep", thresholds.size(),
                     [&](const ViewJob::Progress& p) { return job->sweep(link, thresholds, p); });
-  // The same weights over the other logits link at a few of them: one simulation, then a packed
-  // run of the test set per threshold (the whole sweep again would double the sweep's time).
+  // The same weights over the other logits link at a few of them (one simulation and two packed
+  // runs of the test set, as the sweep: view_job_impl.hpp).
   std::vector<double> link_thresholds{0.05, 0.1, 0.2, validation.threshold, 0.4};
   std::sort(link_thresholds.begin(), link_thresholds.end());
   link_thresholds.erase(std::unique(link_thresholds.begin(), link_thresholds.end()),
@@ -394,6 +394,17 @@ int main_job(const Options& o) {
                   << m.disagreements << " test samples at T = " << m.threshold << "\n";
         return 1;
       }
+  {
+    // The sweep is derived from two packed runs (measure_thresholds); at the validation's T it
+    // must give what the packed run at that T gave, figure for figure.
+    const auto at = std::find(thresholds.begin(), thresholds.end(), validation.threshold);
+    const Measurement& m = swept[std::size_t(at - thresholds.begin())];
+    if (at == thresholds.end() || !same_figures(m, base)) {
+      std::cerr << "error: the threshold sweep at T = " << validation.threshold
+                << " differs from the packed run of the test set at that T\n";
+      return 1;
+    }
+  }
   for (std::size_t i = 0; i < thresholds.size(); ++i) {
     const double t = thresholds[i];
     const Measurement& m = swept[i];

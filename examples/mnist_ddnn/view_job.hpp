@@ -74,8 +74,8 @@ class ViewJob {
   using Progress = std::function<void(std::size_t done)>;
 
   /// The test set at each of `thresholds`, the devices sending their logits over `link` (the
-  /// trained model's own link, or the other one with the same weights): the simulation runs
-  /// once for all of them.
+  /// trained model's own link, or the other one with the same weights): the simulation and two
+  /// packed runs of the test set serve all of them (measure_thresholds).
   virtual std::vector<Measurement> sweep(ddnn::LogitsEncoding link,
                                          const std::vector<double>& thresholds,
                                          const Progress& progress) = 0;

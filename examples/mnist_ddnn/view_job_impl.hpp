@@ -173,14 +173,10 @@ class ViewJobOf final : public ViewJob {
     if (link != restore.trained) other = std::make_unique<Graph>(trainer.parameters());
     Graph& graph = other ? *other : *run_.graph;
     const auto simulation = simulate_graph<Graph>(trainer, data_.test.inputs, data_.test.presence);
-    std::vector<Measurement> out;
-    for (const double t : thresholds) {
-      graph.template set_threshold<0>(t);
-      out.push_back(
-          measure(graph, data_.test, data_.test.presence, simulation, trainer.options().threads));
-      progress(out.size());
-    }
+    std::vector<Measurement> out =
+        measure_thresholds(graph, data_.test, simulation, thresholds, trainer.options().threads);
     graph.template set_threshold<0>(run_.test.threshold);
+    progress(out.size());
     return out;
   }
 
