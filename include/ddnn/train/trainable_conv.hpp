@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ddnn/layers/binary_conv.hpp"
@@ -46,8 +47,9 @@ class BinaryConvTrainer {
       state_.bn.forward_train(z);
     else
       state_.bn.forward_eval(z);
-    if (ctx.train) normalized_ = pooled_sums;
-    return sign_forward(pooled_sums);
+    Matrix bits = sign_forward(pooled_sums);
+    if (ctx.train) normalized_ = std::move(pooled_sums);  // what backward's sign gradient reads
+    return bits;
   }
 
   [[nodiscard]] Matrix backward(const Matrix& d_out, bool need_dx, const RunContext& ctx) {

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstddef>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ddnn/layers/binary_dense.hpp"
@@ -96,11 +97,13 @@ class DenseTrainer {
         bn_.forward_train(z);
       else
         bn_.forward_eval(z);
-      if (ctx.train) normalized_ = sums;
+      Matrix out;
       if constexpr (Binary)
-        return sign_forward(sums);
+        out = sign_forward(sums);
       else
-        return sums.cwiseMax(0.0f);
+        out = sums.cwiseMax(0.0f);
+      if (ctx.train) normalized_ = std::move(sums);  // what backward's gradient gate reads
+      return out;
     }
   }
 
