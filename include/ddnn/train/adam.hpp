@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "ddnn/arch/exact_sqrt.hpp"
 #include "ddnn/core/error.hpp"
 #include "ddnn/core/finite.hpp"
 #include "ddnn/layers/activation.hpp"
@@ -39,8 +40,8 @@ inline constexpr std::size_t adam_block = 16;
 /// Blocks per task when the update is spread over threads (64 KiB of each of p, g, m and v).
 inline constexpr std::size_t adam_task_blocks = 1024;
 
-// GCC 12 warns that the AVX-512 intrinsics Eigen's packets use (_mm512_rsqrt14_ps, _mm512_max_ps:
-// their _mm512_undefined_ps pass-through) read an uninitialised value, under -march with
+// GCC 12 warns that the AVX-512 intrinsics Eigen's packets use (_mm512_max_ps: its
+// _mm512_undefined_ps pass-through) read an uninitialised value, under -march with
 // AVX-512 (GCC bug 105593); the value is never read.
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
@@ -53,7 +54,11 @@ template <class P, class G, class M, class V>
 EIGEN_STRONG_INLINE void adam_update_block(const AdamStep& s, P p, G g, M m, V v) noexcept {
   m = s.beta1 * m + (1.0f - s.beta1) * g;
   v = s.beta2 * v + (1.0f - s.beta2) * g.square();
-  p -= s.step_size * m / (v.sqrt() * s.inverse_root_bc2 + s.epsilon);
+  // Not v.sqrt(): Eigen's (EIGEN_FAST_MATH) starts from the CPU's reciprocal-square-root
+  // estimate, whose bits differ between Intel and AMD, and so would what a seed trains to.
+  Eigen::Array<float, Eigen::Index(adam_block), 1> root;
+  exact_sqrt(v.data(), root.data(), adam_block);
+  p -= s.step_size * m / (root * s.inverse_root_bc2 + s.epsilon);
   // Binary layers' shadow weights stay in [-1, 1], where the straight-through sign gradient is
   // non-zero, so a weight can still change sign later.
   if (s.clip) p = p.max(-1.0f).min(1.0f);
@@ -121,7 +126,8 @@ struct ParameterSpec {
 /// (the paper's update with the bias corrections folded into the step size, as in PyTorch).
 /// Moments and the update are float, vectorised through Eigen in fixed blocks: each value's
 /// result depends only on its own inputs, so runs are deterministic for a build and independent
-/// of the thread count and of memory placement. (A scalar double update cost 12.7 ms per step on
+/// of the thread count and of memory placement; sqrt(v) is rounded exactly (exact_sqrt), so
+/// they do not depend on the CPU's maker either. (A scalar double update cost 12.7 ms per step on
 /// the main job's 1.77M parameters, about a third of its training time; this one 1.2 ms.)
 class Adam {
  public:
