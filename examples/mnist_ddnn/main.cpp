@@ -398,8 +398,7 @@ int main_job(const Options& o) {
     // The sweep is derived from two packed runs (measure_thresholds); at the validation's T it
     // must give what the packed run at that T gave, figure for figure.
     const auto at = std::find(thresholds.begin(), thresholds.end(), validation.threshold);
-    if (at == thresholds.end() ||
-        !same_figures(swept[std::size_t(at - thresholds.begin())], base)) {
+    if (at == thresholds.end() || swept[std::size_t(at - thresholds.begin())] != base) {
       std::cerr << "error: the threshold sweep at T = " << validation.threshold
                 << " differs from the packed run of the test set at that T\n";
       return 1;

@@ -28,18 +28,9 @@ struct Measurement {
   double bytes_per_device = 0.0;     ///< per device per sample: logits + features sent
   double raw_bytes_per_device = 0.0;
   std::size_t disagreements = 0;  ///< packed inference vs the float simulation (must be 0)
+  /// The same figures, bit for bit.
+  bool operator==(const Measurement&) const = default;
 };
-
-/// Whether two measurements carry the same figures, bit for bit.
-inline bool same_figures(const Measurement& a, const Measurement& b) {
-  return a.threshold == b.threshold && a.samples == b.samples &&
-         a.overall_accuracy == b.overall_accuracy && a.local_accuracy == b.local_accuracy &&
-         a.cloud_accuracy == b.cloud_accuracy && a.local_exit_fraction == b.local_exit_fraction &&
-         a.local_exit_accuracy == b.local_exit_accuracy &&
-         a.cloud_exit_accuracy == b.cloud_exit_accuracy &&
-         a.bytes_per_device == b.bytes_per_device &&
-         a.raw_bytes_per_device == b.raw_bytes_per_device && a.disagreements == b.disagreements;
-}
 
 /// The test-set sweep's thresholds: 0 to 1 in steps of 0.05, and finer below 0.05, where a
 /// quarter of the local answers lie (with distillation, two thirds of them).
