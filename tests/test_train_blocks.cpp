@@ -1,7 +1,7 @@
 // Training building blocks: the straight-through sign at its boundaries, softmax cross-entropy
 // and distillation against hand values and central differences (masked rows, weighted exits), Adam
-// against its closed form, on a convex quadratic and wherever its tensors lie, weight clipping, and
-// every misuse throws ddnn::error.
+// against its closed form, on a convex quadratic and wherever its tensors lie, weight clipping,
+// BatchNorm's recorded population statistics, and every misuse throws ddnn::error.
 #include <doctest/doctest.h>
 
 #include <Eigen/Dense>
@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "ddnn/train/adam.hpp"
+#include "ddnn/train/batchnorm_train.hpp"
 #include "ddnn/train/loss.hpp"
 #include "ddnn/train/parallel.hpp"
 #include "ddnn/train/straight_through.hpp"
@@ -501,4 +502,66 @@ TEST_CASE("train: Adam errors") {
   CHECK_THROWS_AS((void)adam.second_moment(2), ddnn::error);
   adam.step(P{a, b}, G{ga, gb});
   CHECK(adam.steps() == 1);
+}
+
+TEST_CASE("train: BatchNorm recording gives the population's mean and unbiased variance") {
+  // Rows recorded in pieces of uneven size, against a two-pass reference over all of them; the
+  // channels sit at different offsets and scales, one far from 0 (cancellation would show).
+  constexpr std::size_t channels = 3;
+  const std::size_t pieces[] = {1, 7, 64, 3, 200};
+  std::mt19937 gen(17);
+  std::normal_distribution<float> noise(0.0f, 1.0f);
+  const float offset[channels] = {0.0f, -3.0f, 4096.0f}, scale[channels] = {1.0f, 0.01f, 20.0f};
+  train::BatchNormTrainer bn(channels);
+  std::vector<Matrix> recorded;
+  bn.begin_recording();
+  for (const std::size_t rows : pieces) {
+    Matrix z(static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(channels));
+    for (Eigen::Index r = 0; r < z.rows(); ++r)
+      for (std::size_t c = 0; c < channels; ++c)
+        z(r, Eigen::Index(c)) = offset[c] + scale[c] * noise(gen);
+    recorded.push_back(z);
+    bn.forward_eval(z);  // records what it is given, before normalising it
+  }
+  CHECK(bn.recording_usable());
+  bn.end_recording();
+  for (std::size_t c = 0; c < channels; ++c) {
+    double n = 0.0, sum = 0.0, squares = 0.0;
+    for (const Matrix& z : recorded)
+      for (Eigen::Index r = 0; r < z.rows(); ++r) n += 1.0, sum += double(z(r, Eigen::Index(c)));
+    const double mean = sum / n;
+    for (const Matrix& z : recorded)
+      for (Eigen::Index r = 0; r < z.rows(); ++r) {
+        const double d = double(z(r, Eigen::Index(c))) - mean;
+        squares += d * d;
+      }
+    INFO("channel " << c);
+    CHECK(bn.running_mean[c] == doctest::Approx(mean).epsilon(1e-12));
+    CHECK(bn.running_var[c] == doctest::Approx(squares / (n - 1.0)).epsilon(1e-10));
+  }
+
+  // Outside a recording, eval passes change nothing.
+  const auto mean = bn.running_mean, var = bn.running_var;
+  Matrix z = Matrix::Constant(5, Eigen::Index(channels), 9.0f);
+  bn.forward_eval(z);
+  CHECK(bn.running_mean == mean);
+  CHECK(bn.running_var == var);
+
+  // Fewer than 2 rows, or a value that is not finite: an error, and the statistics stay.
+  bn.begin_recording();
+  Matrix one = Matrix::Constant(1, Eigen::Index(channels), 2.0f);
+  bn.forward_eval(one);
+  CHECK_FALSE(bn.recording_usable());
+  CHECK_THROWS_AS(bn.end_recording(), error);
+  bn.begin_recording();
+  Matrix bad = Matrix::Constant(4, Eigen::Index(channels), 1.0f);
+  bad(2, 1) = std::numeric_limits<float>::quiet_NaN();
+  bn.forward_eval(bad);
+  CHECK_FALSE(bn.recording_usable());
+  CHECK_THROWS_AS(bn.end_recording(), error);
+  CHECK(bn.running_mean == mean);
+  CHECK(bn.running_var == var);
+  // an ended recording records no more
+  bn.forward_eval(z);
+  CHECK(bn.running_mean == mean);
 }

@@ -9,6 +9,8 @@
 
 #include <cmath>
 #include <cstdint>
+#include <limits>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -213,6 +215,60 @@ std::vector<float> values_after_three_steps(const TrainOptions& options, std::ui
     (void)t.step(b.inputs, b.labels, b.presence);
   }
   return all_values(t);
+}
+
+// Every exit's logits of every sample in the eval-mode simulation.
+template <class Graph>
+std::vector<float> simulated_logits(Trainer<Graph>& t, const Batch<Graph>& b,
+                                    std::size_t only_tier = std::size_t(-1)) {
+  std::vector<float> logits;
+  for (const auto& s : t.simulate(b.inputs, b.presence))
+    for (std::size_t k = 0; k < Graph::tier_count; ++k)
+      if (only_tier == std::size_t(-1) || k == only_tier)
+        logits.insert(logits.end(), s.tiers[k].logits.begin(), s.tiers[k].logits.end());
+  return logits;
+}
+
+// Options for a trainer with device dropout (seed, threads).
+TrainOptions dropout_options(std::uint64_t seed, std::size_t threads = 2) {
+  TrainOptions options;
+  options.seed = seed;
+  options.threads = threads;
+  options.device_dropout = 0.3;
+  return options;
+}
+
+// Four steps, after which the BatchNorm statistics are training's momentum averages.
+template <class Graph>
+void train_a_little(Trainer<Graph>& trainer) {
+  for (std::uint64_t s = 0; s < 4; ++s) {
+    const auto b = random_batch<Graph>(32, trainer.options().seed * 100 + s, 4);
+    (void)trainer.step(b.inputs, b.labels, b.presence);
+  }
+}
+
+// Recalibration changes the model, keeps simulation and packed inference equal bit for bit, is
+// a fixed point when repeated (its passes cover every BatchNorm's dependence on those below it)
+// and gives the same bits on 1 and 2 threads.
+template <class Graph>
+void check_recalibration(std::uint64_t seed) {
+  Trainer<Graph> trainer(dropout_options(seed));
+  train_a_little(trainer);
+  // 700 samples: more than one of the passes' chunks; devices missing from half of them
+  const auto calibration = random_batch<Graph>(700, seed + 5, 2);
+  const auto test = random_batch<Graph>(300, seed + 7, 3, true);
+  const auto trained = simulated_logits(trainer, test);
+  trainer.recalibrate_batchnorm(calibration.inputs, calibration.presence);
+  const auto once = simulated_logits(trainer, test);
+  CHECK(once != trained);
+  if constexpr (Graph::template tier<0>::has_exit) trainer.template set_threshold<0>(0.6);
+  CHECK(compare_with_inference(trainer, test) == 0);
+  trainer.recalibrate_batchnorm(calibration.inputs, calibration.presence);
+  CHECK(simulated_logits(trainer, test) == once);
+  Trainer<Graph> single(dropout_options(seed, 1));
+  train_a_little(single);
+  single.recalibrate_batchnorm(calibration.inputs, calibration.presence);
+  CHECK(simulated_logits(single, test) == once);
 }
 
 }  // namespace
@@ -451,6 +507,77 @@ TEST_CASE("trainer: dropout on float Dense inputs is deterministic, thread-free 
   CHECK(dropped == run(0.4, 1));
   CHECK(dropped != run(0.0, 2));
   CHECK(dropped != run(0.2, 2));
+}
+
+TEST_CASE("trainer: BatchNorm recalibration is exact, repeatable and thread-free") {
+  check_recalibration<BinaryMaxConcat>(51);
+  check_recalibration<BinaryConcatAvg>(52);
+  check_recalibration<BinaryWithEdge>(53);
+  check_recalibration<FloatCloud>(54);
+  check_recalibration<FloatEdges>(55);
+}
+
+TEST_CASE("trainer: BatchNorm recalibration from a tier on leaves the tiers below as they were") {
+  Trainer<BinaryWithEdge> trainer(dropout_options(61));
+  train_a_little(trainer);
+  const auto calibration = random_batch<BinaryWithEdge>(300, 62, 2);
+  const auto test = random_batch<BinaryWithEdge>(200, 63, 3);
+  const auto devices = simulated_logits(trainer, test, 0);
+  const auto edges = simulated_logits(trainer, test, 1);
+  const auto cloud = simulated_logits(trainer, test, 2);
+  trainer.recalibrate_batchnorm(calibration.inputs, calibration.presence, 1);
+  CHECK(simulated_logits(trainer, test, 0) == devices);
+  CHECK(simulated_logits(trainer, test, 1) != edges);
+  CHECK(simulated_logits(trainer, test, 2) != cloud);
+}
+
+TEST_CASE("trainer: an absent node's inputs shape nothing in BatchNorm recalibration") {
+  auto run = [](bool scramble) {
+    Trainer<BinaryWithEdge> trainer(dropout_options(71));
+    train_a_little(trainer);
+    auto calibration = random_batch<BinaryWithEdge>(300, 72, 2);
+    ddnn::detail::random_stream r(73);
+    std::size_t scrambled = 0;
+    for (std::size_t i = 0; i < calibration.inputs.size(); ++i)
+      for (std::size_t d = 0; d < BinaryWithEdge::devices; ++d)
+        if (scramble && !calibration.presence[i][d]) {
+          ++scrambled;
+          for (auto& v : calibration.inputs[i][d].values()) v = std::uint8_t(r.next() % 256);
+        }
+    CHECK((scrambled > 0) == scramble);
+    trainer.recalibrate_batchnorm(calibration.inputs, calibration.presence);
+    return simulated_logits(trainer, random_batch<BinaryWithEdge>(100, 74, 0));
+  };
+  CHECK(run(false) == run(true));
+}
+
+TEST_CASE("trainer: BatchNorm recalibration misuse is a ddnn::error and changes nothing") {
+  Trainer<FloatMaxConcat> trainer(dropout_options(81));
+  train_a_little(trainer);
+  auto calibration = random_batch<FloatMaxConcat>(64, 82, 0);
+  const auto test = random_batch<FloatMaxConcat>(50, 83, 3);
+  const auto before = simulated_logits(trainer, test);
+  CHECK_THROWS_AS(trainer.recalibrate_batchnorm(calibration.inputs, calibration.presence, 2),
+                  error);
+  CHECK_THROWS_AS(
+      trainer.recalibrate_batchnorm(calibration.inputs, std::span(calibration.presence).first(63)),
+      error);
+  CHECK_THROWS_AS(trainer.recalibrate_batchnorm({}, {}), error);
+  // a device absent from every sample has nothing to measure its statistics on
+  std::vector<Presence> without_device_1(calibration.presence);
+  for (Presence& p : without_device_1) p.set(1, false);
+  CHECK_THROWS_WITH_AS(trainer.recalibrate_batchnorm(calibration.inputs, without_device_1),
+                       doctest::Contains("fewer than 2 rows"), error);
+  CHECK(simulated_logits(trainer, test) == before);
+  // a value that is not finite, met after the first chunk's statistics were already recorded
+  auto nan_inputs = random_batch<FloatMaxConcat>(600, 84, 0);
+  nan_inputs.inputs[590][2].values()[3] = std::numeric_limits<float>::quiet_NaN();
+  CHECK_THROWS_WITH_AS(trainer.recalibrate_batchnorm(nan_inputs.inputs, nan_inputs.presence),
+                       doctest::Contains("not finite"), error);
+  CHECK(simulated_logits(trainer, test) == before);
+  // and the trainer still recalibrates afterwards
+  trainer.recalibrate_batchnorm(calibration.inputs, calibration.presence);
+  CHECK(simulated_logits(trainer, test) != before);
 }
 
 TEST_CASE("trainer: learns a separable task and exports a working graph") {

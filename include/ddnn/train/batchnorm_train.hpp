@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "ddnn/core/error.hpp"
 #include "ddnn/layers/activation.hpp"
 #include "ddnn/layers/batchnorm_sign.hpp"
 
@@ -68,7 +69,8 @@ class BatchNormTrainer {
   }
 
   /// z becomes ddnn::batchnorm(z, exported(channel)), as inference computes it.
-  void forward_eval(Eigen::Ref<Matrix> z) const {
+  void forward_eval(Eigen::Ref<Matrix> z) {
+    record(z);
     const std::vector<BatchNorm> bn = exported();
     for (Eigen::Index r = 0; r < z.rows(); ++r)
       for (std::size_t c = 0; c < bn.size(); ++c)
@@ -116,6 +118,60 @@ class BatchNormTrainer {
     return bn;
   }
 
+  /// Statistics recording (BatchNorm recalibration): between begin_recording() and
+  /// end_recording(), every eval-mode pass adds its inputs to a population mean and variance;
+  /// end_recording() makes them the running statistics. Training keeps running statistics by
+  /// momentum over the last few batches, under training's own input distribution (device
+  /// dropout, input dropout, augmentation); recording measures the inputs inference will see.
+  void begin_recording() {
+    recording_ = true;
+    recorded_rows_ = 0;
+    recorded_mean_.assign(channels(), 0.0);
+    recorded_m2_.assign(channels(), 0.0);
+  }
+  /// Adds z's rows (rows x channels, before normalisation) to the recording, if one is on.
+  void record(Eigen::Ref<const Matrix> z) {
+    if (!recording_ || z.rows() == 0) return;
+    const std::size_t c_count = channels();
+    const double rows = double(z.rows());
+    for (std::size_t c = 0; c < c_count; ++c) {
+      const auto i = Eigen::Index(c);
+      double mean = 0.0, m2 = 0.0;
+      for (Eigen::Index r = 0; r < z.rows(); ++r) mean += double(z(r, i));
+      mean /= rows;
+      for (Eigen::Index r = 0; r < z.rows(); ++r) {
+        const double d = double(z(r, i)) - mean;
+        m2 += d * d;
+      }
+      // Chan et al.'s merge of two (count, mean, M2) summaries
+      const double before = double(recorded_rows_), total = before + rows;
+      const double delta = mean - recorded_mean_[c];
+      recorded_mean_[c] += delta * rows / total;
+      recorded_m2_[c] += m2 + delta * delta * before * rows / total;
+    }
+    recorded_rows_ += std::size_t(z.rows());
+  }
+  /// Whether the recording holds at least 2 rows and finite statistics (end_recording's need).
+  [[nodiscard]] bool recording_usable() const noexcept {
+    if (recorded_rows_ < 2) return false;
+    for (std::size_t c = 0; c < recorded_mean_.size(); ++c)
+      if (!std::isfinite(recorded_mean_[c]) || !std::isfinite(recorded_m2_[c])) return false;
+    return true;
+  }
+  /// Ends the recording; with `commit`, its population mean and (unbiased) variance become the
+  /// running statistics, and ddnn::error is thrown (changing nothing) unless recording_usable().
+  void end_recording(bool commit = true) {
+    recording_ = false;
+    if (!commit) return;
+    if (!recording_usable())
+      ddnn::detail::fail("BatchNorm recalibration: " + std::to_string(recorded_rows_) +
+                         " rows recorded (2 needed) or statistics not finite");
+    for (std::size_t c = 0; c < channels(); ++c) {
+      running_mean[c] = recorded_mean_[c];
+      running_var[c] = recorded_m2_[c] / double(recorded_rows_ - 1);
+    }
+  }
+
   void zero_grad() noexcept {
     for (float& g : grad_gamma) g = 0.0f;
     for (float& g : grad_beta) g = 0.0f;
@@ -129,6 +185,9 @@ class BatchNormTrainer {
   double momentum_, epsilon_;
   std::vector<double> inv_std_;
   Matrix normalized_;
+  bool recording_ = false;
+  std::size_t recorded_rows_ = 0;
+  std::vector<double> recorded_mean_, recorded_m2_;
 };
 
 }  // namespace train

@@ -75,6 +75,26 @@ struct TierState {
     if constexpr (Tier::exit::concatenates) combine->zero_grad();
   }
 
+  /// f(BatchNormTrainer&) for each BatchNorm of its sections, heads and combining head.
+  template <class F>
+  void for_each_batchnorm(F&& f) {
+    for (auto& c : sections) c.for_each_batchnorm(f);
+    if constexpr (Tier::has_exit)
+      for (auto& h : heads) train::for_each_batchnorm(h, f);
+    if constexpr (Tier::exit::concatenates) train::for_each_batchnorm(*combine, f);
+  }
+
+  /// How many BatchNorms a path through one node (its section, then its head and the combining
+  /// head) passes: an upper bound on how many depend on one another.
+  [[nodiscard]] std::size_t batchnorm_levels() {
+    std::size_t n = 0;
+    auto count = [&](BatchNormTrainer&) { ++n; };
+    sections[0].for_each_batchnorm(count);
+    if constexpr (Tier::has_exit) train::for_each_batchnorm(heads[0], count);
+    if constexpr (Tier::exit::concatenates) train::for_each_batchnorm(*combine, count);
+    return n;
+  }
+
   /// Its trained values as the graph's parameters (the threshold is the trainer's to set).
   template <class Parameters>
   void export_to(Parameters& p) const {

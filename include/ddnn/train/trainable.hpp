@@ -66,6 +66,13 @@ constexpr bool check_trainable_layer_if() {
     return true;
 }
 
+/// f(BatchNormTrainer&) for each BatchNorm of a trainable layer (none unless it has a
+/// for_each_batchnorm member).
+template <class Twin, class F>
+void for_each_batchnorm(Twin& twin, F&& f) {
+  if constexpr (requires { twin.for_each_batchnorm(f); }) twin.for_each_batchnorm(f);
+}
+
 /// The trainable twin of a Section's layer tuple.
 template <class LayerTuple>
 class TrainableChain;
@@ -96,6 +103,12 @@ class TrainableChain<std::tuple<Layers...>> {
   }
   void zero_grad() {
     std::apply([](auto&... layer) { (layer.zero_grad(), ...); }, layers_);
+  }
+  /// f(BatchNormTrainer&) for each BatchNorm of its layers, in layer order (a layer shows its
+  /// BatchNorms through a for_each_batchnorm(f) member; a layer without one has none).
+  template <class F>
+  void for_each_batchnorm(F&& f) {
+    std::apply([&](auto&... layer) { (train::for_each_batchnorm(layer, f), ...); }, layers_);
   }
   [[nodiscard]] parameters_type exported() const {
     return std::apply([](const auto&... layer) { return parameters_type(layer.exported()...); },

@@ -63,6 +63,11 @@ class BinaryConvTrainer {
     state_.parameters(out, prefix, true);
   }
   void zero_grad() { state_.zero_grad(); }
+  /// f(BatchNormTrainer&) for its BatchNorm.
+  template <class F>
+  void for_each_batchnorm(F&& f) {
+    f(state_.bn);
+  }
   [[nodiscard]] ConvParameters exported() const { return state_.exported(); }
 
  private:
@@ -104,6 +109,7 @@ class Trainable<ConvLayer<In, Spec>> {
   [[nodiscard]] Matrix forward(const Matrix& x, const RunContext& ctx) {
     Matrix z = conv_.forward(x, state_.weights, ctx, !ctx.train);
     if (!ctx.train) {  // exactly ConvLayer's arithmetic
+      state_.bn.record(detail::as_pixels(z, F));
       float_math::batchnorm_relu(z, state_.bn.exported());
       return pooled ? pool_.forward(z, ctx) : z;
     }
@@ -124,6 +130,11 @@ class Trainable<ConvLayer<In, Spec>> {
     state_.parameters(out, prefix, false);
   }
   void zero_grad() { state_.zero_grad(); }
+  /// f(BatchNormTrainer&) for its BatchNorm.
+  template <class F>
+  void for_each_batchnorm(F&& f) {
+    f(state_.bn);
+  }
   [[nodiscard]] ConvParameters exported() const { return state_.exported(); }
 
  private:

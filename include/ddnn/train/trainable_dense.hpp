@@ -89,6 +89,7 @@ class DenseTrainer {
       return sums;
     } else {
       if (!Binary && !ctx.train) {  // exactly Dense's arithmetic
+        bn_.record(detail::as_pixels(sums, N));
         float_math::batchnorm_relu(sums, bn_.exported());
         return sums;
       }
@@ -156,6 +157,11 @@ class DenseTrainer {
       out.push_back({prefix + "gamma", bn_.gamma, bn_.grad_gamma, false});
       out.push_back({prefix + "beta", bn_.beta, bn_.grad_beta, false});
     }
+  }
+  /// f(BatchNormTrainer&) for its BatchNorm (a logits layer has none).
+  template <class F>
+  void for_each_batchnorm(F&& f) {
+    if constexpr (!Logits) f(bn_);
   }
   void zero_grad() {
     grad_.setZero();

@@ -182,6 +182,67 @@ class Trainer {
     return out;
   }
 
+  /// BatchNorm recalibration: the running statistics of every BatchNorm of tiers `first_tier`
+  /// and above become the exact mean and variance of its inputs in eval mode over `inputs` under
+  /// `presence` (the inputs and presence inference is expected to see), in place of training's
+  /// momentum average over its last batches under device dropout, input dropout and
+  /// augmentation. A BatchNorm's inputs depend on the statistics below it, so the passes repeat
+  /// once per BatchNorm level. Throws ddnn::error for mismatched sizes or an invalid mask.
+  void recalibrate_batchnorm(std::span<const inputs_type> inputs,
+                             std::span<const Presence> presence, std::size_t first_tier = 0) {
+    check_batch(inputs.size(), inputs.size(), presence.size(), presence);
+    if (first_tier >= tier_count)
+      ddnn::detail::fail("recalibrate_batchnorm: tier " + std::to_string(first_tier) +
+                         " of a graph of " + std::to_string(tier_count) + " tiers");
+    std::vector<BatchNormTrainer*> norms;
+    std::size_t levels = 0;
+    [&]<std::size_t... T>(std::index_sequence<T...>) {
+      (
+          [&] {
+            if (T < first_tier) return;
+            auto& s = std::get<T>(tiers_);
+            s.for_each_batchnorm([&](BatchNormTrainer& bn) { norms.push_back(&bn); });
+            levels += s.batchnorm_levels();
+          }(),
+          ...);
+    }
+    (std::make_index_sequence<tier_count>{});
+    // Restored if any level's recording cannot be used: nothing changes then.
+    std::vector<std::pair<std::vector<double>, std::vector<double>>> before;
+    for (const BatchNormTrainer* bn : norms) before.emplace_back(bn->running_mean, bn->running_var);
+    auto restore = [&] {
+      recalibrating_ = false;
+      for (std::size_t k = 0; k < norms.size(); ++k) {
+        norms[k]->end_recording(false);
+        norms[k]->running_mean = before[k].first;
+        norms[k]->running_var = before[k].second;
+      }
+    };
+    constexpr std::size_t chunk = 512;
+    const RunContext ctx{false, &pool_};
+    try {
+      recalibrating_ = true;
+      for (std::size_t level = 0; level < levels; ++level) {
+        for (BatchNormTrainer* bn : norms) bn->begin_recording();
+        for (std::size_t first = 0; first < inputs.size(); first += chunk) {
+          const std::size_t count = std::min(chunk, inputs.size() - first);
+          load_batch(inputs.subspan(first, count), presence.subspan(first, count), false);
+          forward_from<0>(ctx);
+        }
+        for (const BatchNormTrainer* bn : norms)
+          if (!bn->recording_usable())
+            ddnn::detail::fail(
+                "recalibrate_batchnorm: a BatchNorm saw fewer than 2 rows (its node is absent "
+                "from every sample) or values that are not finite; nothing changed");
+        for (BatchNormTrainer* bn : norms) bn->end_recording();
+      }
+      recalibrating_ = false;
+    } catch (...) {
+      restore();
+      throw;
+    }
+  }
+
   /// The trained model as the graph's parameters (BatchNorm from running statistics, the
   /// trainer's thresholds): construct the packed DDNN from it or save it as a model file.
   [[nodiscard]] parameters_type parameters() const {
@@ -277,7 +338,9 @@ class Trainer {
         for (std::size_t n = 0; n < Tier::nodes; ++n)
           s.present[r].set(n, !below.present[r].slice(n * k, k).none());
     }
-    if (ctx.train) {
+    // Training and BatchNorm recalibration run a node on the rows it is present in only.
+    const bool present_only = ctx.train || recalibrating_;
+    if (present_only) {
       s.present_rows.assign(Tier::nodes, {});
       for (std::size_t r = 0; r < rows_; ++r)
         for (std::size_t n = 0; n < Tier::nodes; ++n)
@@ -296,10 +359,10 @@ class Trainer {
       };
       auto run = [&](const Matrix& in) {
         const std::vector<Eigen::Index>& kept = s.present_rows[n];
-        if (!ctx.train || kept.size() == rows_) return forward_node(in);
-        // Training runs a node on the samples it is present for only: an absent node computes
-        // nothing, so its inputs must not shape its BatchNorm statistics, and skipping them
-        // saves the work. The other rows are 0; the aggregators and losses never read them.
+        if (!present_only || kept.size() == rows_) return forward_node(in);
+        // An absent node computes nothing, so its inputs must not shape its BatchNorm
+        // statistics, and skipping them saves the work. The other rows are 0; the aggregators
+        // and losses never read them.
         if (!kept.empty()) forward_node(gather_rows(in, kept));
         s.outputs[n] = spread_rows(s.outputs[n], kept, rows_, Tier::output_shape::size);
         if constexpr (Tier::has_exit)
@@ -458,6 +521,7 @@ class Trainer {
   std::size_t rows_ = 0;
   std::vector<Matrix> device_inputs_;
   std::vector<Presence> present_;
+  bool recalibrating_ = false;  ///< eval-mode passes of recalibrate_batchnorm()
 };
 
 }  // namespace train
