@@ -103,17 +103,19 @@ void double_rounding_trap(std::mt19937& rng, float& a, float& b, float& c) {
 void write_fma_vectors(const fs::path& dir) {
   std::mt19937 rng(42);
   std::uniform_real_distribution<float> unit(-1.0f, 1.0f);
+  // unit(rng) * 2^exponent: the exponent, an argument, is drawn before the body draws the unit
+  // value (within one call's arguments the order of draws would be the compiler's)
+  auto scaled = [&](int exponent) { return std::ldexp(unit(rng), exponent); };
   std::string s = "// fma(a, b, c) bit patterns and this host's exactly rounded results.\n";
   s += "#pragma once\n#include <cstdint>\nnamespace fma_vectors {\n";
   constexpr int count = 3000;
   s += "inline constexpr int count = " + std::to_string(count) + ";\n";
   s += "inline constexpr std::uint32_t abcr[count][4] = {\n";
   for (int i = 0; i < count; ++i) {
-    float a = std::ldexp(unit(rng), int(rng() % 41) - 20);
-    float b = i % 2 ? float(int(rng() % 2001) - 1000) : std::ldexp(unit(rng), int(rng() % 41) - 20);
-    float c = i % 3 == 0
-                  ? unit(rng)
-                  : float(double(a) * double(b) * std::ldexp(double(unit(rng)), -int(rng() % 40)));
+    float a = scaled(int(rng() % 41) - 20);
+    float b = i % 2 ? float(int(rng() % 2001) - 1000) : scaled(int(rng() % 41) - 20);
+    float c =
+        i % 3 == 0 ? unit(rng) : float(double(a) * double(b) * double(scaled(-int(rng() % 40))));
     if (i % 3 == 2) double_rounding_trap(rng, a, b, c);
     const float r = std::fmaf(a, b, c);
     s += "    {" + ddnn::detail::device_writer::hex(std::bit_cast<std::uint32_t>(a)) + ", " +

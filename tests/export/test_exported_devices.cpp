@@ -142,6 +142,9 @@ TEST_CASE("export: the engine's fma rounds once, like a fused multiply-add") {
     }
   };
   std::uniform_real_distribution<float> unit(-1.0f, 1.0f);
+  // unit(rng) * 2^exponent: the exponent, an argument, is drawn before the body draws the unit
+  // value (within one call's arguments the order of draws would be the compiler's)
+  auto scaled = [&](int exponent) { return std::ldexp(unit(rng), exponent); };
   long differ = 0;
   for (int i = 0; i < 2'000'000; ++i) {
     float a, b, c;
@@ -150,8 +153,7 @@ TEST_CASE("export: the engine's fma rounds once, like a fused multiply-add") {
         a = finite(), b = finite(), c = finite();
         break;
       case 1:  // a logit head: scale, an integer sum, bias
-        a = std::ldexp(unit(rng), -int(rng() % 12)), b = float(int(rng() % 4001) - 2000),
-        c = unit(rng);
+        a = scaled(-int(rng() % 12)), b = float(int(rng() % 4001) - 2000), c = unit(rng);
         break;
       case 2:  // a hair off a midpoint between floats: rounding to double first would land on it
         c = std::bit_cast<float>((std::uint32_t(rng()) & 0x3effffffu) | 0x00800001u);
@@ -161,9 +163,8 @@ TEST_CASE("export: the engine's fma rounds once, like a fused multiply-add") {
         if (std::signbit(c)) a = -a;
         break;
       default:  // c close to -a*b, so the result cancels
-        a = std::ldexp(unit(rng), int(rng() % 60) - 30),
-        b = std::ldexp(unit(rng), int(rng() % 60) - 30);
-        c = -float(double(a) * double(b)) * (1.0f + std::ldexp(unit(rng), -int(rng() % 30)));
+        a = scaled(int(rng() % 60) - 30), b = scaled(int(rng() % 60) - 30);
+        c = -float(double(a) * double(b)) * (1.0f + scaled(-int(rng() % 30)));
     }
     const float want = std::fma(a, b, c), got = main_job_dev0::engine::fma_exact(a, b, c);
     if (std::isnan(want) ? !std::isnan(got)
