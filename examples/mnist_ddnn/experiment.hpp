@@ -145,6 +145,21 @@ Trained<Graph> train_model(const Samples<typename Graph::inputs_type>& data, con
     bar.finish(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count());
   }
+  if (config.recalibration_samples != 0) {
+    // The first samples of the training set, the digits unshifted, each with all devices present
+    // or one missing in turn (devices + 1 conditions), as deployment is measured.
+    const std::size_t count = std::min(config.recalibration_samples, n);
+    std::vector<Presence> recalibration(data.presence.begin(),
+                                        data.presence.begin() + std::ptrdiff_t(count));
+    constexpr std::size_t devices = std::tuple_size_v<typename Graph::inputs_type>;
+    for (std::size_t i = 0; i < count; ++i)
+      if (i % (devices + 1) < devices) recalibration[i].set(i % (devices + 1), false);
+    ProgressBar bar(name + " BatchNorm recalibration", 1);
+    const auto recalibration_start = std::chrono::steady_clock::now();
+    trainer.recalibrate_batchnorm(std::span(data.inputs).first(count), recalibration);
+    bar.finish(std::chrono::duration<double>(std::chrono::steady_clock::now() - recalibration_start)
+                   .count());
+  }
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   // From here on the simulation rounds the devices' logits as they will send them, so the
   // threshold, the packed graph and every measurement are over config.logits_link.

@@ -46,14 +46,16 @@ void usage(std::ostream& out) {
          "                  [--full] [--seed S] [--threads N] [--data DIR] [--results DIR]\n"
          "                  [--seeds N] [--batch N] [--lr R] [--warmup F] [--dropout P]\n"
          "                  [--float-dropout P] [--node-weight W] [--shift N]\n"
-         "                  [--logits int8|float32]\n"
+         "                  [--logits int8|float32] [--recalibration N]\n"
          "  --quick   a small run (a few thousand samples, one epoch) for tests\n"
          "  training: --batch samples per step, --lr Adam's peak rate, --warmup the fraction\n"
          "            of steps that ramp it up (then cosine decay), --dropout device dropout,\n"
          "            --float-dropout on the float cloud's inputs (default 0.1), --node-weight "
          "each\n"
          "            device's own exit in the loss, --shift moves each training digit by up\n"
-         "            to N pixels (tiles view; default 1)\n"
+         "            to N pixels (tiles view; default 1), --recalibration N measures the\n"
+         "            BatchNorm statistics again after training on N training digits with\n"
+         "            all devices or one missing (default 10000; 0 keeps training's)\n"
          "  --logits  how devices send their logits: int8 (an exponent byte and a byte per\n"
          "            class, the default) or float32; the sweep also shows the other way\n"
          "  --seeds N the whole job for N seeds (--seed, --seed + 1, ...), each into\n"
@@ -124,6 +126,11 @@ Options parse(int argc, char** argv) {
       o.config.node_exit_weight = number(i);
       if (!(o.config.node_exit_weight >= 0.0))
         throw std::invalid_argument("--node-weight must be >= 0");
+    } else if (a == "--recalibration") {
+      const double v = number(i);
+      if (!(v >= 0 && v == std::floor(v) && v <= 1e9))
+        throw std::invalid_argument("--recalibration needs a whole number of samples (0: off)");
+      o.config.recalibration_samples = std::size_t(v);
     } else if (a == "--seed") {
       o.config.seed = count(i);
     } else if (a == "--seeds") {
@@ -516,6 +523,7 @@ int main_job(const Options& o) {
                       {"warmup", c.warmup},
                       {"float_dropout", c.float_dropout},
                       {"shift", c.shift},
+                      {"recalibration_samples", c.recalibration_samples},
                       {"logits_link", std::string(ddnn::name_of(c.logits_link))},
                       {"local_exit", default_scheme},
                       {"node_exit_weight", c.node_exit_weight},
