@@ -186,59 +186,71 @@ class Trainer {
   /// and above become the exact mean and variance of its inputs in eval mode over `inputs` under
   /// `presence` (the inputs and presence inference is expected to see), in place of training's
   /// momentum average over its last batches under device dropout, input dropout and
-  /// augmentation. A BatchNorm's inputs depend on the statistics below it, so the passes repeat
-  /// once per BatchNorm level. Throws ddnn::error for mismatched sizes or an invalid mask.
+  /// augmentation. A BatchNorm's inputs depend on the statistics below it, so there is one pass
+  /// per BatchNorm level, each running the tiers up to the one it measures. Throws ddnn::error
+  /// (changing nothing) for mismatched sizes, an invalid mask, a node absent from every sample or
+  /// a value that is not finite.
   void recalibrate_batchnorm(std::span<const inputs_type> inputs,
                              std::span<const Presence> presence, std::size_t first_tier = 0) {
     check_batch(inputs.size(), inputs.size(), presence.size(), presence);
     if (first_tier >= tier_count)
       ddnn::detail::fail("recalibrate_batchnorm: tier " + std::to_string(first_tier) +
                          " of a graph of " + std::to_string(tier_count) + " tiers");
-    std::vector<BatchNormTrainer*> norms;
-    std::size_t levels = 0;
+    // Each tier's BatchNorms, and per pass the tier it measures (a tier's levels in order).
+    std::vector<std::vector<BatchNormTrainer*>> norms(tier_count);
+    std::vector<std::size_t> pass_tier;
     [&]<std::size_t... T>(std::index_sequence<T...>) {
       (
           [&] {
             if (T < first_tier) return;
             auto& s = std::get<T>(tiers_);
-            s.for_each_batchnorm([&](BatchNormTrainer& bn) { norms.push_back(&bn); });
-            levels += s.batchnorm_levels();
+            s.for_each_batchnorm([&](BatchNormTrainer& bn) { norms[T].push_back(&bn); });
+            pass_tier.insert(pass_tier.end(), s.batchnorm_levels(), T);
           }(),
           ...);
     }
     (std::make_index_sequence<tier_count>{});
-    // Restored if any level's recording cannot be used: nothing changes then.
+    // Restored if any pass's recording cannot be used: nothing changes then.
     std::vector<std::pair<std::vector<double>, std::vector<double>>> before;
-    for (const BatchNormTrainer* bn : norms) before.emplace_back(bn->running_mean, bn->running_var);
-    auto restore = [&] {
+    for (const auto& tier_norms : norms)
+      for (const BatchNormTrainer* bn : tier_norms)
+        before.emplace_back(bn->running_mean, bn->running_var);
+    auto finish = [&] {
       recalibrating_ = false;
-      for (std::size_t k = 0; k < norms.size(); ++k) {
-        norms[k]->end_recording(false);
-        norms[k]->running_mean = before[k].first;
-        norms[k]->running_var = before[k].second;
-      }
+      forward_through_ = tier_count - 1;
     };
     constexpr std::size_t chunk = 512;
     const RunContext ctx{false, &pool_};
     try {
       recalibrating_ = true;
-      for (std::size_t level = 0; level < levels; ++level) {
-        for (BatchNormTrainer* bn : norms) bn->begin_recording();
+      for (const std::size_t t : pass_tier) {
+        // The tiers above t cannot be measured yet (their inputs depend on t's statistics), and
+        // those below are final: the pass records t's BatchNorms and runs no tier above it.
+        forward_through_ = t;
+        for (BatchNormTrainer* bn : norms[t]) bn->begin_recording();
         for (std::size_t first = 0; first < inputs.size(); first += chunk) {
           const std::size_t count = std::min(chunk, inputs.size() - first);
           load_batch(inputs.subspan(first, count), presence.subspan(first, count), false);
           forward_from<0>(ctx);
         }
-        for (const BatchNormTrainer* bn : norms)
+        for (const BatchNormTrainer* bn : norms[t])
           if (!bn->recording_usable())
             ddnn::detail::fail(
                 "recalibrate_batchnorm: a BatchNorm saw fewer than 2 rows (its node is absent "
                 "from every sample) or values that are not finite; nothing changed");
-        for (BatchNormTrainer* bn : norms) bn->end_recording();
+        for (BatchNormTrainer* bn : norms[t]) bn->end_recording();
       }
-      recalibrating_ = false;
+      finish();
     } catch (...) {
-      restore();
+      finish();
+      std::size_t k = 0;
+      for (const auto& tier_norms : norms)
+        for (BatchNormTrainer* bn : tier_norms) {
+          bn->end_recording(false);
+          bn->running_mean = before[k].first;
+          bn->running_var = before[k].second;
+          ++k;
+        }
       throw;
     }
   }
@@ -392,7 +404,8 @@ class Trainer {
     } else if constexpr (Tier::has_exit) {
       combine_exit_logits<classes>(s, rows_, node_ctx);
     }
-    if constexpr (T + 1 < tier_count) forward_from<T + 1>(ctx);
+    if constexpr (T + 1 < tier_count)
+      if (T + 1 <= forward_through_) forward_from<T + 1>(ctx);
   }
 
   // ---- loss -------------------------------------------------------------------------------
@@ -521,7 +534,8 @@ class Trainer {
   std::size_t rows_ = 0;
   std::vector<Matrix> device_inputs_;
   std::vector<Presence> present_;
-  bool recalibrating_ = false;  ///< eval-mode passes of recalibrate_batchnorm()
+  bool recalibrating_ = false;                    ///< eval-mode passes of recalibrate_batchnorm()
+  std::size_t forward_through_ = tier_count - 1;  ///< the last tier a forward pass runs
 };
 
 }  // namespace train
