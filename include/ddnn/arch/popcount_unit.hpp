@@ -22,17 +22,47 @@ struct popcount_unit;  // specialised per ISA below
 
 DDNN_END_NAMESPACE
 
-#include "ddnn/arch/popcount_scalar.hpp"
+// DDNN_FLAGS_ALLOW_<ISA>: 1 when this translation unit's compiler flags allow the ISA's code
+// (scalar always does). The one place these conditions are written: the includes below and
+// ddnn/kernels/native_kernel_tables.hpp test them.
+#define DDNN_FLAGS_ALLOW_SCALAR 1
 #if defined(__x86_64__) && defined(__SSE4_2__) && defined(__POPCNT__)
-#include "ddnn/arch/popcount_sse4_2.hpp"
+#define DDNN_FLAGS_ALLOW_SSE4_2 1
+#else
+#define DDNN_FLAGS_ALLOW_SSE4_2 0
 #endif
 #if defined(__x86_64__) && defined(__AVX2__) && defined(__POPCNT__)
-#include "ddnn/arch/popcount_avx2.hpp"
+#define DDNN_FLAGS_ALLOW_AVX2 1
+#else
+#define DDNN_FLAGS_ALLOW_AVX2 0
 #endif
 #if defined(__x86_64__) && defined(__AVX512F__) && defined(__AVX512BW__)
-#include "ddnn/arch/popcount_avx512.hpp"
+#define DDNN_FLAGS_ALLOW_AVX512BW 1
+#else
+#define DDNN_FLAGS_ALLOW_AVX512BW 0
+#endif
+#if DDNN_FLAGS_ALLOW_AVX512BW && defined(__AVX512VPOPCNTDQ__)
+#define DDNN_FLAGS_ALLOW_AVX512VPOPCNTDQ 1
+#else
+#define DDNN_FLAGS_ALLOW_AVX512VPOPCNTDQ 0
 #endif
 #if defined(__aarch64__) && defined(__ARM_NEON)
+#define DDNN_FLAGS_ALLOW_NEON 1
+#else
+#define DDNN_FLAGS_ALLOW_NEON 0
+#endif
+
+#include "ddnn/arch/popcount_scalar.hpp"
+#if DDNN_FLAGS_ALLOW_SSE4_2
+#include "ddnn/arch/popcount_sse4_2.hpp"
+#endif
+#if DDNN_FLAGS_ALLOW_AVX2
+#include "ddnn/arch/popcount_avx2.hpp"
+#endif
+#if DDNN_FLAGS_ALLOW_AVX512BW
+#include "ddnn/arch/popcount_avx512.hpp"  // with VPOPCNTDQ's unit where the flags allow it
+#endif
+#if DDNN_FLAGS_ALLOW_NEON
 #include "ddnn/arch/popcount_neon.hpp"
 #endif
 

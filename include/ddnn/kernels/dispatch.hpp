@@ -38,6 +38,17 @@ DDNN_END_NAMESPACE
 #else
 // Native mode: instantiate inline for whatever this TU's compiler flags allow.
 #include "ddnn/kernels/kernel_table_impl.hpp"
+#if defined(DDNN_NATIVE_KERNELS_EXTERN)
+// ...unless the program compiles them once: its TUs define DDNN_NATIVE_KERNELS_EXTERN and one of
+// them includes ddnn/kernels/native_kernel_tables.hpp. Every kernel is then compiled in that TU
+// only, not again in each TU that builds a layer (about half of such a TU's compile time).
+DDNN_BEGIN_NAMESPACE
+#define DDNN_EXTERN_KERNEL_TABLE(tag, TAG) \
+  extern template kernel_table make_kernel_table<isa::tag>() noexcept;
+DDNN_FOR_EACH_ISA(DDNN_EXTERN_KERNEL_TABLE)
+#undef DDNN_EXTERN_KERNEL_TABLE
+DDNN_END_NAMESPACE
+#endif
 #endif
 
 DDNN_BEGIN_NAMESPACE
