@@ -502,6 +502,33 @@ TEST_CASE("train: Adam errors") {
   CHECK_THROWS_AS((void)adam.second_moment(2), ddnn::error);
   adam.step(P{a, b}, G{ga, gb});
   CHECK(adam.steps() == 1);
+
+  // On two threads, in a tensor split into several tasks: a value far from the tensor's start is
+  // found, the first tensor in order is named (its gradient before its values), nothing changes.
+  train::WorkerPool pool(2);
+  const std::size_t n = 3 * detail::adam_block * detail::adam_task_blocks + 5;
+  std::vector<float> big(n, 0.5f), big_grad(n, 0.1f), one{1.0f}, one_grad{0.1f};
+  Adam wide({{"one", 1}, {"big", n}});
+  const auto step = [&] { wide.step(P{one, big}, G{one_grad, big_grad}, &pool); };
+  big_grad[n - 2] = NAN;
+  CHECK_THROWS_WITH_AS(step(), doctest::Contains("gradient of 'big' not finite"), ddnn::error);
+  big_grad[n - 2] = 0.1f;
+  big[2 * detail::adam_block * detail::adam_task_blocks + 1] = INFINITY;
+  CHECK_THROWS_WITH_AS(step(), doctest::Contains("parameter 'big' not finite"), ddnn::error);
+  big_grad[n - 1] = -INFINITY;  // the same tensor's gradient, in a later task than its value
+  CHECK_THROWS_WITH_AS(step(), doctest::Contains("gradient of 'big' not finite"), ddnn::error);
+  one[0] = NAN;  // an earlier tensor's value comes first
+  CHECK_THROWS_WITH_AS(step(), doctest::Contains("parameter 'one' not finite"), ddnn::error);
+  CHECK(wide.steps() == 0);
+  CHECK(big[0] == 0.5f);
+  CHECK(big[n - 1] == 0.5f);
+  CHECK(wide.first_moment(1)[n - 1] == 0.0f);
+  one[0] = 1.0f;
+  big_grad[n - 1] = 0.1f;
+  big[2 * detail::adam_block * detail::adam_task_blocks + 1] = 0.5f;
+  step();
+  CHECK(wide.steps() == 1);
+  CHECK(big[n - 1] != 0.5f);
 }
 
 TEST_CASE("train: BatchNorm recording gives the population's mean and unbiased variance") {

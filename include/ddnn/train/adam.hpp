@@ -159,15 +159,7 @@ class Adam {
   /// gradient or parameter value is not finite.
   void step(std::span<const std::span<float>> parameters,
             std::span<const std::span<const float>> gradients, WorkerPool* pool = nullptr) {
-    check(parameters, gradients);
-    ++steps_;
-    const double t = double(steps_);
-    detail::AdamStep s{};
-    s.beta1 = float(options_.beta1);
-    s.beta2 = float(options_.beta2);
-    s.step_size = float(options_.learning_rate / (1.0 - std::pow(options_.beta1, t)));
-    s.inverse_root_bc2 = float(1.0 / std::sqrt(1.0 - std::pow(options_.beta2, t)));
-    s.epsilon = float(options_.epsilon);
+    check_sizes(parameters, gradients);
     struct Range {
       std::size_t tensor, begin, end;
     };
@@ -176,18 +168,53 @@ class Adam {
     for (std::size_t i = 0; i < specs_.size(); ++i)
       for (std::size_t b = 0; b < specs_[i].size; b += task_values)
         ranges.push_back({i, b, std::min(specs_[i].size, b + task_values)});
-    const auto update = [&](std::size_t r) {
+    const auto run = [&](const auto& task) {
+      if (pool != nullptr)
+        pool->run(ranges.size(), task);
+      else
+        for (std::size_t r = 0; r < ranges.size(); ++r) task(r);
+    };
+
+    // Every value is checked before any changes, on the same threads as the update (a pass
+    // over 14 MB a step in the main job: on one thread it was 4% of its training time).
+    std::vector<std::uint8_t> not_finite(ranges.size(), 0);  // bit 0: a gradient, bit 1: a value
+    run([&](std::size_t r) {
+      const Range& range = ranges[r];
+      const std::size_t n = range.end - range.begin;
+      not_finite[r] = std::uint8_t(
+          (detail::all_finite(gradients[range.tensor].subspan(range.begin, n)) ? 0 : 1) |
+          (detail::all_finite(
+               std::span<const float>(parameters[range.tensor]).subspan(range.begin, n))
+               ? 0
+               : 2));
+    });
+    // The first tensor in order with a non-finite gradient or value, the gradient first.
+    for (std::size_t r = 0; r < ranges.size(); ++r) {
+      if (not_finite[r] == 0) continue;
+      const std::size_t i = ranges[r].tensor;
+      std::uint8_t flags = 0;
+      for (std::size_t q = r; q < ranges.size() && ranges[q].tensor == i; ++q)
+        flags |= not_finite[q];
+      detail::fail("Adam::step: " + std::string((flags & 1) ? "gradient of" : "parameter") + " '" +
+                   specs_[i].name + "' not finite");
+    }
+
+    ++steps_;
+    const double t = double(steps_);
+    detail::AdamStep s{};
+    s.beta1 = float(options_.beta1);
+    s.beta2 = float(options_.beta2);
+    s.step_size = float(options_.learning_rate / (1.0 - std::pow(options_.beta1, t)));
+    s.inverse_root_bc2 = float(1.0 / std::sqrt(1.0 - std::pow(options_.beta2, t)));
+    s.epsilon = float(options_.epsilon);
+    run([&](std::size_t r) {
       const Range& range = ranges[r];
       const std::size_t i = range.tensor;
       detail::AdamStep tensor_step = s;
       tensor_step.clip = specs_[i].clip;
       detail::adam_update(tensor_step, parameters[i].data(), gradients[i].data(), m_[i].data(),
                           v_[i].data(), range.begin, range.end);
-    };
-    if (pool != nullptr)
-      pool->run(ranges.size(), update);
-    else
-      for (std::size_t r = 0; r < ranges.size(); ++r) update(r);
+    });
   }
 
   /// Changes the learning rate from the next step on (a schedule); throws ddnn::error unless it
@@ -218,24 +245,18 @@ class Adam {
       detail::fail("Adam: no parameter " + std::to_string(i) + " of " +
                    std::to_string(specs_.size()));
   }
-  void check(std::span<const std::span<float>> parameters,
-             std::span<const std::span<const float>> gradients) const {
+  void check_sizes(std::span<const std::span<float>> parameters,
+                   std::span<const std::span<const float>> gradients) const {
     if (parameters.size() != specs_.size() || gradients.size() != specs_.size())
       detail::fail("Adam::step: " + std::to_string(parameters.size()) + " parameters and " +
                    std::to_string(gradients.size()) + " gradients for " +
                    std::to_string(specs_.size()) + " specs");
-    for (std::size_t i = 0; i < specs_.size(); ++i) {
-      const std::string& name = specs_[i].name;
+    for (std::size_t i = 0; i < specs_.size(); ++i)
       if (parameters[i].size() != specs_[i].size || gradients[i].size() != specs_[i].size)
-        detail::fail("Adam::step: parameter '" + name + "' has " +
+        detail::fail("Adam::step: parameter '" + specs_[i].name + "' has " +
                      std::to_string(parameters[i].size()) + " values and " +
                      std::to_string(gradients[i].size()) + " gradients, expected " +
                      std::to_string(specs_[i].size));
-      if (!detail::all_finite(gradients[i]))
-        detail::fail("Adam::step: gradient of '" + name + "' not finite");
-      if (!detail::all_finite(parameters[i]))
-        detail::fail("Adam::step: parameter '" + name + "' not finite");
-    }
   }
 
   std::vector<ParameterSpec> specs_;
