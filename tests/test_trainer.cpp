@@ -178,6 +178,12 @@ void check_exactness(std::uint64_t seed, double dropout = 0.0,
   CHECK(exits[0] > 0);
   CHECK(exits.back() > 0);
   CHECK(unanswered == 1);
+  // more steps after simulating: eval mode keeps nothing computed from the old weights
+  for (std::uint64_t s = 4; s < 6; ++s) {
+    const auto b = random_batch<Graph>(32, seed * 100 + s, 4);
+    (void)trainer.step(b.inputs, b.labels, b.presence);
+  }
+  CHECK(compare_with_inference(trainer, test) == 0);
 }
 
 using Bits = Sensor<Shape<8, 6, 1>>;
