@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <random>
 #include <span>
@@ -19,6 +20,7 @@
 #include "ddnn/train/loss.hpp"
 #include "ddnn/train/parallel.hpp"
 #include "ddnn/train/straight_through.hpp"
+#include "ddnn/train/trainable_blocks.hpp"
 
 using namespace ddnn;
 using train::Adam;
@@ -347,6 +349,54 @@ TEST_CASE("train: loss errors") {
   CHECK_THROWS_AS(MultiExitLoss(std::vector<double>{NAN}), ddnn::error);
   const std::vector<Matrix> one{logits};
   CHECK_THROWS_AS((void)MultiExitLoss(2)(one, labels), ddnn::error);
+}
+
+// A binary conv's sums counted on bits (ConvCore::forward_signs, eval mode) against the GEMM,
+// every float bit for bit, on one and two threads.
+template <std::size_t F>
+void check_sign_conv(const window_geometry& g, std::mt19937& gen) {
+  std::uniform_int_distribution<int> coin(0, 1);
+  const Eigen::Index rows = 5;
+  Matrix x(rows, static_cast<Eigen::Index>(g.in_size()));
+  Matrix w(static_cast<Eigen::Index>(F), static_cast<Eigen::Index>(g.patch_size()));
+  for (Eigen::Index i = 0; i < x.size(); ++i) x.data()[i] = coin(gen) ? 1.0f : -1.0f;
+  for (Eigen::Index i = 0; i < w.size(); ++i) w.data()[i] = coin(gen) ? 1.0f : -1.0f;
+  train::WorkerPool pool(2);
+  for (train::WorkerPool* threads : {static_cast<train::WorkerPool*>(nullptr), &pool}) {
+    train::RunContext ctx;
+    ctx.train = false;
+    ctx.pool = threads;
+    train::detail::ConvCore core(g);
+    const Matrix expected = core.forward(x, w, ctx, false);
+    const Matrix counted = core.forward_signs<F>(x, w, ctx);
+    INFO("in " << g.in_h << "x" << g.in_w << "x" << g.channels << ", kernel " << g.kernel
+               << ", stride " << g.stride << ", pad " << g.pad << ", filters " << F
+               << (threads ? ", 2 threads" : ""));
+    REQUIRE(counted.rows() == expected.rows());
+    REQUIRE(counted.cols() == expected.cols());
+    CHECK(std::memcmp(counted.data(), expected.data(),
+                      sizeof(float) * std::size_t(x.rows()) * g.out_pixels() * F) == 0);
+  }
+}
+
+TEST_CASE("train: a binary conv's sums counted on bits equal the GEMM's") {
+  std::mt19937 gen(29);
+  // the main job's second conv; strides, pads and kernels that leave taps in the padding; 1,
+  // 64, 65 and 130 channels (one to three 64-bit words a pixel)
+  check_sign_conv<16>(window_geometry::of(10, 14, 16, 3, 1, 1), gen);
+  check_sign_conv<3>(window_geometry::of(5, 7, 1, 3, 2, 1), gen);
+  check_sign_conv<8>(window_geometry::of(6, 6, 64, 3, 1, 0), gen);
+  check_sign_conv<5>(window_geometry::of(7, 5, 65, 2, 1, 1), gen);
+  check_sign_conv<16>(window_geometry::of(4, 9, 130, 5, 2, 2), gen);
+  check_sign_conv<1>(window_geometry::of(3, 3, 3, 1, 1, 0), gen);
+  check_sign_conv<32>(window_geometry::of(9, 4, 7, 4, 3, 3), gen);
+  // weights of another shape than the filters and patch are refused
+  train::detail::ConvCore core(window_geometry::of(4, 4, 2, 3, 1, 1));
+  const Matrix x = Matrix::Ones(1, 32);
+  CHECK_THROWS_AS((void)core.forward_signs<4>(x, Matrix::Ones(3, 18), train::RunContext{}),
+                  ddnn::error);
+  CHECK_THROWS_AS((void)core.forward_signs<4>(x, Matrix::Ones(4, 17), train::RunContext{}),
+                  ddnn::error);
 }
 
 TEST_CASE("train: Adam's first steps follow the closed form") {

@@ -26,6 +26,8 @@ class BinaryConvTrainer {
   using Pool = typename Spec::pool;
   static constexpr bool pooled = !std::is_same_v<Pool, NoPool>;
   static constexpr std::size_t F = Spec::filters;
+  /// A BinaryConv reads the signs of the block before (+1 or -1), a FirstConv sensor values.
+  static constexpr bool sign_inputs = std::is_same_v<Layer, BinaryConvLayer<In, Spec>>;
 
  public:
   using layer_type = Layer;
@@ -40,7 +42,8 @@ class BinaryConvTrainer {
 
   [[nodiscard]] Matrix forward(const Matrix& x, const RunContext& ctx) {
     signs_ = detail::signs_of(state_.weights);
-    Matrix sums = conv_.forward(x, signs_, ctx, false);
+    Matrix sums = sign_inputs && !ctx.train ? conv_.template forward_signs<F>(x, signs_, ctx)
+                                            : conv_.forward(x, signs_, ctx, false);
     Matrix pooled_sums = pooled ? pool_.forward(sums, ctx) : std::move(sums);
     auto z = detail::as_pixels(pooled_sums, F);
     if (ctx.train)
@@ -94,6 +97,8 @@ class Trainable<ConvLayer<In, Spec>> {
   using Pool = typename Spec::pool;
   static constexpr bool pooled = !std::is_same_v<Pool, NoPool>;
   static constexpr std::size_t F = Spec::filters;
+  /// A BinaryConv reads the signs of the block before (+1 or -1), a FirstConv sensor values.
+  static constexpr bool sign_inputs = std::is_same_v<Layer, BinaryConvLayer<In, Spec>>;
 
  public:
   using layer_type = Layer;
