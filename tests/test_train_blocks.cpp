@@ -6,12 +6,16 @@
 
 #include <Eigen/Dense>
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <limits>
 #include <random>
 #include <span>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -349,6 +353,47 @@ TEST_CASE("train: loss errors") {
   CHECK_THROWS_AS(MultiExitLoss(std::vector<double>{NAN}), ddnn::error);
   const std::vector<Matrix> one{logits};
   CHECK_THROWS_AS((void)MultiExitLoss(2)(one, labels), ddnn::error);
+}
+
+TEST_CASE(
+    "train: WorkerPool runs each task once on thread i % threads, quick runs and after sleeping") {
+  CHECK_THROWS_AS(train::WorkerPool(0), ddnn::error);
+  CHECK_THROWS_AS(train::WorkerPool(65), ddnn::error);
+  train::WorkerPool pool(3);
+  const std::thread::id caller = std::this_thread::get_id();
+  for (const std::size_t tasks : {std::size_t(7), std::size_t(2), std::size_t(3), std::size_t(1)}) {
+    std::vector<int> runs(tasks, 0);
+    std::vector<std::thread::id> where(tasks);
+    const std::function<void(std::size_t)> task = [&](std::size_t i) {
+      ++runs[i];
+      where[i] = std::this_thread::get_id();
+    };
+    // back to back (the workers spin between runs), then with pauses longer than their spin
+    // (they sleep and are woken)
+    for (int round = 0; round < 2000; ++round) pool.run(tasks, task);
+    for (int round = 0; round < 5; ++round) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      pool.run(tasks, task);
+    }
+    INFO(tasks << " tasks");
+    for (std::size_t i = 0; i < tasks; ++i) {
+      CHECK(runs[i] == 2005);
+      CHECK((where[i] == caller) == (i % 3 == 0));
+      if (i >= 3) CHECK(where[i] == where[i - 3]);
+    }
+    if (tasks >= 3) CHECK(where[1] != where[2]);
+  }
+  // the first exception is rethrown once every task has run; the pool still works after it
+  std::vector<int> runs(7, 0);
+  const std::function<void(std::size_t)> failing = [&](std::size_t i) {
+    ++runs[i];
+    if (i == 4) ddnn::detail::fail("task 4");
+  };
+  CHECK_THROWS_WITH_AS(pool.run(7, failing), doctest::Contains("task 4"), ddnn::error);
+  CHECK(runs == std::vector<int>(7, 1));
+  std::atomic<int> total{0};
+  pool.run(7, [&](std::size_t i) { total += int(i); });
+  CHECK(total == 21);
 }
 
 // A binary conv's sums counted on bits (ConvCore::forward_signs, eval mode) against the GEMM,
