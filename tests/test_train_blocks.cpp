@@ -435,13 +435,16 @@ TEST_CASE("train: a binary conv's sums counted on bits equal the GEMM's") {
   check_sign_conv<16>(window_geometry::of(4, 9, 130, 5, 2, 2), gen);
   check_sign_conv<1>(window_geometry::of(3, 3, 3, 1, 1, 0), gen);
   check_sign_conv<32>(window_geometry::of(9, 4, 7, 4, 3, 3), gen);
-  // weights of another shape than the filters and patch are refused
+  // weights of another shape than the filters and patch, or a short input, are refused
   train::detail::ConvCore core(window_geometry::of(4, 4, 2, 3, 1, 1));
   const Matrix x = Matrix::Ones(1, 32);
   CHECK_THROWS_AS((void)core.forward_signs<4>(x, Matrix::Ones(3, 18), train::RunContext{}),
                   ddnn::error);
   CHECK_THROWS_AS((void)core.forward_signs<4>(x, Matrix::Ones(4, 17), train::RunContext{}),
                   ddnn::error);
+  CHECK_THROWS_AS(
+      (void)core.forward_signs<4>(Matrix::Ones(1, 31), Matrix::Ones(4, 18), train::RunContext{}),
+      ddnn::error);
 }
 
 TEST_CASE("train: Adam's first steps follow the closed form") {

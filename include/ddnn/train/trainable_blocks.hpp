@@ -158,6 +158,9 @@ class ConvCore {
     const auto n = std::size_t(x.rows());
     const std::size_t pixels = g_.out_pixels(), c = g_.channels, k = g_.kernel;
     const std::size_t words = (c + 63) / 64, taps = k * k;
+    if (std::size_t(x.cols()) != g_.in_size())
+      ddnn::detail::fail("ConvCore::forward_signs: input has " + std::to_string(x.cols()) +
+                         " values a row, expected " + std::to_string(g_.in_size()));
     if (std::size_t(w.rows()) != F || std::size_t(w.cols()) != g_.patch_size())
       ddnn::detail::fail("ConvCore::forward_signs: weights are " + std::to_string(w.rows()) +
                          " x " + std::to_string(w.cols()) + ", expected " + std::to_string(F) +
