@@ -9,7 +9,6 @@
 #include <limits>
 #include <span>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "ddnn/graph/random_parameters.hpp"
@@ -173,14 +172,6 @@ class ConvCore {
           if (w(Eigen::Index(f), Eigen::Index(t * c + ch)) > 0.0f)
             w_bits[(t * words + ch / 64) * F + f] |= std::uint64_t(1) << (ch % 64);
     Matrix sums(Eigen::Index(n), Eigen::Index(pixels * F));
-    // taps inside the image along one axis, [first, end), for output position o
-    const auto inside = [&](std::size_t o, std::size_t extent) {
-      const std::ptrdiff_t at = std::ptrdiff_t(o * g_.stride) - std::ptrdiff_t(g_.pad);
-      const auto first = std::size_t(std::max<std::ptrdiff_t>(0, -at));
-      const auto end = std::size_t(
-          std::clamp<std::ptrdiff_t>(std::ptrdiff_t(extent) - at, 0, std::ptrdiff_t(k)));
-      return std::pair{first, std::max(first, end)};
-    };
     ctx.for_chunks(n, [&](std::size_t b, std::size_t e, std::size_t) {
       std::vector<std::uint64_t> x_bits(g_.in_h * g_.in_w * words);
       for (std::size_t r = b; r < e; ++r) {
@@ -195,23 +186,24 @@ class ConvCore {
           }
         float* out = sums.row(Eigen::Index(r)).data();
         for (std::size_t oy = 0; oy < g_.out_h; ++oy) {
-          const auto [ky0, ky1] = inside(oy, g_.in_h);
+          const window_range ys = g_.rows(oy);  // input rows inside the image
           for (std::size_t ox = 0; ox < g_.out_w; ++ox, out += F) {
-            const auto [kx0, kx1] = inside(ox, g_.in_w);
+            const window_range xs = g_.cols(ox);
             std::uint64_t differ[F] = {};
-            for (std::size_t ky = ky0; ky < ky1; ++ky) {
-              const std::size_t y = oy * g_.stride + ky - g_.pad;
-              for (std::size_t kx = kx0; kx < kx1; ++kx) {
-                const std::uint64_t* in =
-                    &x_bits[(y * g_.in_w + ox * g_.stride + kx - g_.pad) * words];
-                const std::uint64_t* wt = &w_bits[(ky * k + kx) * words * F];
+            std::size_t inside = 0;  // taps inside the image; padding adds nothing
+            for (std::size_t y = ys.begin; y < ys.end; ++y) {
+              const std::size_t ky = y + g_.pad - oy * g_.stride;
+              for (std::size_t xx = xs.begin; xx < xs.end; ++xx, ++inside) {
+                const std::uint64_t* in = &x_bits[(y * g_.in_w + xx) * words];
+                const std::uint64_t* wt =
+                    &w_bits[(ky * k + xx + g_.pad - ox * g_.stride) * words * F];
                 for (std::size_t q = 0; q < words; ++q)
                   for (std::size_t f = 0; f < F; ++f)
                     differ[f] += std::uint64_t(std::popcount(in[q] ^ wt[q * F + f]));
               }
             }
-            // padding adds nothing: each tap inside the image adds c - 2 * its differing bits
-            const auto agree = std::int64_t((ky1 - ky0) * (kx1 - kx0) * c);
+            // each tap inside the image adds c - 2 * its differing bits
+            const auto agree = std::int64_t(inside * c);
             for (std::size_t f = 0; f < F; ++f) out[f] = float(agree - 2 * std::int64_t(differ[f]));
           }
         }

@@ -97,8 +97,6 @@ class Trainable<ConvLayer<In, Spec>> {
   using Pool = typename Spec::pool;
   static constexpr bool pooled = !std::is_same_v<Pool, NoPool>;
   static constexpr std::size_t F = Spec::filters;
-  /// A BinaryConv reads the signs of the block before (+1 or -1), a FirstConv sensor values.
-  static constexpr bool sign_inputs = std::is_same_v<Layer, BinaryConvLayer<In, Spec>>;
 
  public:
   using layer_type = Layer;
